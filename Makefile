@@ -1,0 +1,52 @@
+# Daily work. `make help` lists the targets; every target does its own set-up.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+# quiet TensorFlow/SQLAlchemy start-up noise; never hides errors
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup train run test eval validate check bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv (Python 3.10) and install the project (idempotent)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+train: setup ## train the model (skipped when data, domain and config are unchanged)
+	$(PY) -m tools.train
+
+run: train ## start the assistant: Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat
+	$(PY) -m tools.run
+
+test: train ## run every test (validation, unit, actions, conversations, NLU evaluation)
+	$(PY) -m pytest
+
+eval: train ## per-language NLU accuracy on the held-out sets, with confusions
+	$(PY) -m tools.evaluate
+
+validate: setup ## rasa data validate, warnings count as failures
+	$(PY) -m rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml --fail-on-warnings
+
+check: setup ## content check: intents x languages, missing translations, expired figures
+	$(PY) -m bot content-check
+
+bench: train ## model load and per-message timings
+	$(PY) -m tools.bench
+
+lint: setup ## ruff and mypy
+	$(PY) -m ruff check bot actions extensions connectors tools tests
+	$(PY) -m mypy bot actions extensions connectors tools
+
+clean: ## remove trained models, caches and local data (keeps .venv)
+	rm -rf models .rasa .pytest_cache .mypy_cache .ruff_cache reports var

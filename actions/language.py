@@ -1,0 +1,78 @@
+"""Actions that keep the conversation language: resolved every turn, changed on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.languages import Detection, detector, registry, resolve_language
+
+CHANGE_LANGUAGE_INTENT = "change_language"
+
+
+def client_language_code(metadata: dict[str, Any] | None) -> str | None:
+    """Telegram's `language_code`, as the connector puts it in the message metadata."""
+    if not metadata:
+        return None
+    code = metadata.get("language_code")
+    return str(code) if code else None
+
+
+def requested_language(tracker: Tracker) -> str | None:
+    """The language named in a change_language message (ISO code), if any."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent != CHANGE_LANGUAGE_INTENT:
+        return None
+    return next(tracker.get_latest_entity_values("language"), None)
+
+
+def detect_message(tracker: Tracker) -> Detection | None:
+    text = tracker.latest_message.get("text") or ""
+    if not text or text.startswith("/"):  # buttons and commands carry no language
+        return None
+    return detector().detect(text)
+
+
+class ActionResolveLanguage(Action):
+    """Custom slot mapping for `language`/`language_source`, run after every user message."""
+
+    def name(self) -> str:
+        return "action_resolve_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        state = resolve_language(
+            current=tracker.get_slot("language"),
+            current_source=tracker.get_slot("language_source"),
+            detection=detect_message(tracker),
+            client_code=client_language_code(tracker.latest_message.get("metadata")),
+            explicit=requested_language(tracker),
+        )
+        events: list[EventType] = []
+        if state.language != tracker.get_slot("language"):
+            events.append(SlotSet("language", state.language))
+        if state.source.name.lower() != tracker.get_slot("language_source"):
+            events.append(SlotSet("language_source", state.source.name.lower()))
+        return events
+
+
+class ActionChangeLanguage(Action):
+    """Classifies a change_language request; the rules answer from the `language_request`
+    slot (the language itself was already set this turn by action_resolve_language)."""
+
+    def name(self) -> str:
+        return "action_change_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        asked = requested_language(tracker)
+        if asked and registry().normalise(asked):
+            outcome = "changed"
+        elif asked:
+            outcome = "unsupported"
+        else:
+            outcome = "missing"
+        return [SlotSet("language_request", outcome)]

@@ -1,0 +1,1 @@
+"""Brücke application package: settings, languages, texts, content checks and services."""

@@ -1,0 +1,66 @@
+"""One settings object for every process, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseSettings, Field, SecretStr, validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values people paste from tutorials; treated as "not set" so a bad token fails at start.
+_PLACEHOLDER_TOKENS = {"", "changeme", "your-token", "<token>", "TOKEN", "123:abc"}
+
+
+class MissingSettingError(RuntimeError):
+    """Raised when a setting needed by the chosen mode is missing; names the variable."""
+
+
+class Settings(BaseSettings):
+    """Process settings. Every field maps to an upper-case environment variable."""
+
+    data_dir: Path = Field(PROJECT_ROOT / "var", env="BRUECKE_DATA_DIR")
+    database_url: str = Field("", env="DATABASE_URL")
+    redis_url: str = Field("", env="REDIS_URL")
+    telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_API_BASE_URL")
+    default_language: str = Field("en", env="BRUECKE_DEFAULT_LANGUAGE")
+    log_level: str = Field("INFO", env="LOG_LEVEL")
+
+    class Config:
+        env_file = PROJECT_ROOT / ".env"
+        env_file_encoding = "utf-8"
+
+    @validator("database_url", always=True)
+    def _default_database(cls, value: str, values: dict) -> str:  # noqa: N805
+        # Embedded default: one SQLite file in the data folder, shared by Rasa's
+        # tracker store and the application tables.
+        if value:
+            return value
+        data_dir = Path(values.get("data_dir") or PROJECT_ROOT / "var")
+        return f"sqlite:///{data_dir / 'bruecke.db'}"
+
+    def require_telegram_token(self) -> str:
+        """Return the bot token or fail with a message that names the variable to set."""
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        if token.strip() in _PLACEHOLDER_TOKENS or ":" not in token:
+            raise MissingSettingError(
+                "TELEGRAM_BOT_TOKEN is not set (or is a placeholder). Set it to the token "
+                "from @BotFather, e.g. in .env, or unset it to chat in the terminal."
+            )
+        return token
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None and bool(
+            self.telegram_bot_token.get_secret_value().strip()
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,1 @@
+"""Rasa extensions: NLU components, the localised response generator and the tracker store."""

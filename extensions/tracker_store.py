@@ -1,0 +1,70 @@
+"""Rasa's SQL tracker store, configured by DATABASE_URL, that erases a conversation when the
+person asked for deletion (the turn in which `action_delete_my_data` ran)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+ERASE_ACTION = "action_delete_my_data"  # must match actions/privacy.py
+
+
+def erase_requested(tracker: DialogueStateTracker) -> bool:
+    """True when the deletion action ran after the latest user message."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name == ERASE_ACTION:
+            return True
+    return False
+
+
+class PrivacySQLTrackerStore(SQLTrackerStore):
+    """SQL tracker store on the project's database URL, with erase-on-request."""
+
+    def __init__(self, domain: Domain | None = None, host: str | None = None,
+                 event_broker: EventBroker | None = None, url: str | None = None,
+                 **kwargs: Any) -> None:
+        # Rasa passes the endpoint's `url` as `host`; a full SQLAlchemy URL is accepted there.
+        database_url = url or (host if host and "://" in host else None)
+        parsed = make_url(database_url or get_settings().database_url)
+        super().__init__(
+            domain=domain,
+            dialect=parsed.drivername,
+            host=parsed.host,
+            port=parsed.port,
+            db=parsed.database or "",
+            username=parsed.username,
+            password=parsed.password,
+            event_broker=event_broker,
+            query=dict(parsed.query) or None,
+            **kwargs,
+        )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        if erase_requested(tracker):
+            self.erase(tracker.sender_id)
+
+    def erase(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation; returns the number deleted."""
+        with self.session_scope() as session:
+            result = session.execute(
+                delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id)
+            )
+            session.commit()
+        # the sender id is a pseudonymous chat id, but we still keep it out of the logs
+        logger.info("Erased a conversation on request (%d events).", result.rowcount)
+        return int(result.rowcount or 0)

@@ -1,0 +1,32 @@
+"""Settings: embedded defaults, and a missing token that names the variable to set."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import MissingSettingError, Settings
+
+
+def test_default_database_is_sqlite_in_the_data_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'bruecke.db'}"
+
+
+def test_database_url_from_environment(monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@localhost/db")
+    assert Settings(_env_file=None).database_url == "postgresql://u@localhost/db"
+
+
+@pytest.mark.parametrize("token", [None, "", "changeme", "no-colon-here"])
+def test_missing_or_placeholder_token_names_the_variable(token, monkeypatch) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    settings = Settings(telegram_bot_token=token, _env_file=None)
+    with pytest.raises(MissingSettingError, match="TELEGRAM_BOT_TOKEN"):
+        settings.require_telegram_token()
+
+
+def test_token_is_secret_in_repr() -> None:
+    settings = Settings(telegram_bot_token="123456:ABCdef", _env_file=None)
+    assert "ABCdef" not in repr(settings)
+    assert settings.require_telegram_token() == "123456:ABCdef"

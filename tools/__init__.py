@@ -1,0 +1,1 @@
+"""Developer tools around Rasa: training with a data fingerprint, running, evaluating."""

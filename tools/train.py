@@ -1,0 +1,63 @@
+"""Train the Rasa model once per change of its inputs: the model file is named after a
+fingerprint of data, domain and config, so an unchanged project reuses it."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+MODELS_DIR = PROJECT_ROOT / "models"
+TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]
+# Only what changes the trained model; texts, figures and gazetteers are read at run time.
+FINGERPRINT_INPUTS = [*TRAINING_DATA, "domain.yml", "config.yml", "extensions/nlu_components.py",
+                      "extensions/intent_classifier.py", "bot/normalise.py"]
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for item in FINGERPRINT_INPUTS:
+        path = root / item
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(root: Path = PROJECT_ROOT) -> Path:
+    return MODELS_DIR / f"bruecke-{fingerprint(root)}.tar.gz"
+
+
+def ensure_model(root: Path = PROJECT_ROOT) -> Path:
+    """Return the trained model for the current inputs, training it if needed."""
+    target = model_path(root)
+    if target.exists():
+        return target
+    from rasa.api import train
+
+    started = time.perf_counter()
+    result = train(
+        domain=str(root / "domain.yml"),
+        config=str(root / "config.yml"),
+        training_files=[str(root / d) for d in TRAINING_DATA],
+        output=str(MODELS_DIR),
+        fixed_model_name=target.name.removesuffix(".tar.gz"),
+        force_training=True,
+    )
+    if result.code != 0 or not target.exists():
+        raise SystemExit(f"Training failed (code {result.code}).")
+    # keep only the current model: old ones are large and never used again
+    for old in MODELS_DIR.glob("bruecke-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    print(f"Trained {target.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return target
+
+
+if __name__ == "__main__":
+    path = ensure_model()
+    print(path.relative_to(PROJECT_ROOT))
