@@ -17,6 +17,77 @@ def _content_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _directory_import(args: argparse.Namespace) -> int:
+    from bot.db.session import session_scope
+    from bot.directory import DirectoryError, import_file
+
+    try:
+        with session_scope() as session:
+            result = import_file(session, args.file)
+    except DirectoryError as error:
+        print(f"{args.file}: nothing imported, {len(error.problems)} problem(s):",
+              file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"imported {result.organisations} organisation(s), {result.counsellors} "
+          "counsellor(s)")
+    return 0
+
+
+def _directory_list(args: argparse.Namespace) -> int:
+    from bot.db.session import session_scope
+    from bot.directory import list_counsellors
+
+    with session_scope() as session:
+        for c in list_counsellors(session):
+            state = "active" if c.active else "inactive"
+            print(f"{c.id:16} {c.organisation_id:16} {','.join(c.languages):12} "
+                  f"{','.join(c.topics):40} {','.join(c.effective_regions):10} "
+                  f"cap {c.capacity:<3} {state:8} {c.hours}")
+    return 0
+
+
+def _route(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+
+    from bot.cases import candidates_for
+    from bot.db.session import session_scope
+    from bot.routing import Request
+
+    at = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
+    if at.tzinfo is None:
+        from bot.hours import BERLIN
+
+        at = at.replace(tzinfo=BERLIN)  # a time without zone is Berlin time, as office hours
+    region = None if args.region in (None, "", "unknown", "abroad") else args.region.upper()
+    request = Request(args.language, args.topic, region,
+                      other_languages=tuple(args.also_speaks or ()),
+                      accept_other_language=args.accept_other_language)
+    with session_scope() as session:
+        candidates = candidates_for(session, request, at=at)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in candidates], ensure_ascii=False, indent=1))
+    elif not candidates:
+        print("no counsellor matches")
+    else:
+        for rank, c in enumerate(candidates, 1):
+            print(f"{rank}. {c.counsellor_id} ({c.organisation_id}): {'; '.join(c.reasons)}")
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from bot.db.migrate import downgrade, upgrade
+    from bot.db.session import make_engine
+    from bot.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    (upgrade if args.action == "upgrade" else downgrade)(engine, args.revision)
+    print(f"database {args.action}d to {args.revision}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bruecke", description="Brücke maintenance commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -25,6 +96,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="evaluation JSON from `python -m tools.evaluate --json FILE`")
     cc.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
     cc.set_defaults(func=_content_check)
+
+    directory = sub.add_parser("directory", help="counsellor directory")
+    dsub = directory.add_subparsers(dest="directory_command", required=True)
+    imp = dsub.add_parser("import", help="upsert organisations and counsellors from YAML")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=_directory_import)
+    dsub.add_parser("list", help="list counsellors").set_defaults(func=_directory_list)
+
+    r = sub.add_parser("route", help="which counsellors fit a request, best first, with reasons")
+    r.add_argument("--language", required=True, help="ISO 639-1 code of the person")
+    r.add_argument("--topic", required=True,
+                   choices=["recognition", "visa", "entry", "integration"])
+    r.add_argument("--region", default=None, help="state code (BY, NW, …) or 'unknown'")
+    r.add_argument("--at", default=None, help="ISO-8601 time (default now; no zone = Berlin)")
+    r.add_argument("--also-speaks", nargs="*", help="further languages the person speaks")
+    r.add_argument("--accept-other-language", action="store_true",
+                   help="the person agreed to a counsellor in another language")
+    r.add_argument("--json", action="store_true", help="print JSON")
+    r.set_defaults(func=_route)
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", default=None)
+    db.set_defaults(func=lambda a: _db(argparse.Namespace(
+        action=a.action, revision=a.revision or ("head" if a.action == "upgrade" else "base"))))
     return parser
 
 

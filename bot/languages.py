@@ -150,6 +150,12 @@ class LanguageDetector:
             len(word) >= BORROWED_STEM and word[:BORROWED_STEM] in self._borrowed_stems
         )
 
+    def _majority_language(self, words: list[str]) -> Any:
+        counts: dict[Any, int] = {}
+        for section in self._detector.detect_multiple_languages_of(" ".join(words)):
+            counts[section.language] = counts.get(section.language, 0) + section.word_count
+        return max(counts, key=lambda lang: counts[lang]) if counts else None
+
     def content_words(self, text: str) -> list[str]:
         """The words that tell the language: borrowed German terms removed, and in a message
         with Cyrillic or Arabic words, the Latin-script words (terms, names) removed too."""
@@ -170,6 +176,9 @@ class LanguageDetector:
         long_enough = len(words) >= MIN_WORDS and sum(map(len, words)) >= MIN_LETTERS
         confident = (
             long_enough and top.value >= MIN_CONFIDENCE and top.value - second >= MIN_MARGIN
+            # one long German compound in an English sentence must not outvote the rest:
+            # the language must also hold most of the words
+            and self._majority_language(words) == top.language
         )
         return Detection(code, float(top.value), confident, self._registry.is_supported(code))
 

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     redis_url: str = Field("", env="REDIS_URL")
     telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_API_BASE_URL")
-    default_language: str = Field("en", env="BRUECKE_DEFAULT_LANGUAGE")
+    secret: SecretStr | None = Field(None, env="BRUECKE_SECRET")  # key of pseudonyms
     log_level: str = Field("INFO", env="LOG_LEVEL")
 
     class Config:

@@ -31,6 +31,15 @@ def erase_requested(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def erase_application_data(sender_id: str) -> None:
+    """Cases, case messages and consents of the person (bot.privacy)."""
+    from bot.db.session import session_scope
+    from bot.privacy import erase_user
+
+    with session_scope() as session:
+        erase_user(session, conversation_id=sender_id)
+
+
 class PrivacySQLTrackerStore(SQLTrackerStore):
     """SQL tracker store on the project's database URL, with erase-on-request."""
 
@@ -57,6 +66,7 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         await super().save(tracker)
         if erase_requested(tracker):
             self.erase(tracker.sender_id)
+            erase_application_data(tracker.sender_id)
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns the number deleted."""

@@ -53,7 +53,7 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def action_server_url(data_dir: Path) -> Iterator[str]:
+def action_server_url(data_dir: Path, directory: Path) -> Iterator[str]:
     from tools.run import wait_for
 
     port = free_port()
@@ -152,3 +152,16 @@ class Chat:
 def chat(agent: Any):  # type: ignore[no-untyped-def]
     """Factory: `chat(language_code="uk")` starts a new conversation."""
     return lambda language_code=None: Chat(agent, language_code)
+
+
+@pytest.fixture(scope="session")
+def directory(data_dir: Path) -> Path:
+    """The test directory imported into the session database (before the action server
+    starts using it)."""
+    from bot.db.session import session_scope
+    from bot.directory import import_file
+
+    path = Path(__file__).parent / "fixtures" / "directory.yml"
+    with session_scope() as session:
+        import_file(session, path)
+    return path

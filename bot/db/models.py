@@ -1,0 +1,131 @@
+"""Tables of the application: organisations, counsellors, cases, case messages, consents.
+
+SQLAlchemy 1.4 declarative models used with the 2.0-style API (`select()`,
+`Session.execute`, `future=True`), so the move to 2.x is mechanical."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class CaseStatus(str, enum.Enum):
+    QUEUED = "queued"  # nobody matched (yet)
+    OFFERED = "offered"  # offered to the routed counsellors, nobody took it yet
+    CLAIMED = "claimed"  # a counsellor took it
+    CLOSED = "closed"
+
+
+class Outcome(str, enum.Enum):
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    NO_RESPONSE = "no_response"
+    CANCELLED = "cancelled"  # by the person
+    OTHER = "other"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    regions = Column(JSON, nullable=False, default=list)  # state codes, "DE" = nationwide
+    counsellors = relationship("Counsellor", back_populates="organisation")
+
+
+class Counsellor(Base):
+    __tablename__ = "counsellors"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    organisation_id = Column(String(64), ForeignKey("organisations.id"), nullable=False)
+    languages = Column(JSON, nullable=False, default=list)  # ISO 639-1
+    topics = Column(JSON, nullable=False, default=list)
+    regions = Column(JSON, nullable=True)  # None = the organisation's
+    capacity = Column(Integer, nullable=False, default=5)
+    hours = Column(String(200), nullable=False, default="")  # "Mon-Fri 09:00-17:00", Berlin
+    telegram_chat_id = Column(BigInteger, nullable=True, unique=True)
+    active = Column(Boolean, nullable=False, default=True)
+    organisation = relationship("Organisation", back_populates="counsellors")
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else self.id
+
+    @property
+    def effective_regions(self) -> list[str]:
+        return list(self.regions if self.regions else self.organisation.regions)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    # HMAC of the conversation id: links a person's cases without storing who they are
+    user_ref = Column(String(64), nullable=False, index=True)
+    # the channel's conversation id, needed to relay counsellor messages; never shown
+    conversation_id = Column(String(128), nullable=False)
+    language = Column(String(8), nullable=False)
+    topic = Column(String(32), nullable=False)
+    region = Column(String(8), nullable=True)
+    profession = Column(String(100), nullable=True)
+    country = Column(String(100), nullable=True)
+    status = Column(Enum(CaseStatus, native_enum=False, length=16), nullable=False,
+                    default=CaseStatus.QUEUED, index=True)
+    assignee_id = Column(String(64), ForeignKey("counsellors.id"), nullable=True, index=True)
+    routing = Column(JSON, nullable=False, default=list)  # candidates with reasons
+    outcome = Column(Enum(Outcome, native_enum=False, length=16), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    assignee = relationship("Counsellor")
+    messages = relationship("CaseMessage", back_populates="case",
+                            cascade="all, delete-orphan", order_by="CaseMessage.id")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id:04d}"
+
+
+class CaseMessage(Base):
+    __tablename__ = "case_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    sender = Column(String(16), nullable=False)  # "user" | "counsellor" | "system"
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="messages")
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("user_ref", "purpose", "created_at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    user_ref = Column(String(64), nullable=False, index=True)
+    purpose = Column(String(32), nullable=False)  # "handover"
+    fields = Column(JSON, nullable=False, default=list)  # what the person agreed to share
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,50 @@
+"""Pseudonymous references and erasure of everything linked to a person."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Case, CaseMessage, Consent
+from bot.settings import get_settings
+
+
+@lru_cache(maxsize=4)
+def _secret(data_dir: Path) -> bytes:
+    """Key of the pseudonyms: BRUECKE_SECRET, else a random key kept in the data folder
+    (created once, never logged), so references stay stable across restarts."""
+    configured = get_settings().secret
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value().encode()
+    path = data_dir / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def user_ref(conversation_id: str) -> str:
+    """A stable pseudonym for a conversation id (HMAC-SHA256, hex, 32 characters)."""
+    key = _secret(get_settings().data_dir)
+    return hmac.new(key, conversation_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def erase_user(session: Session, *, conversation_id: str) -> int:
+    """Delete cases (with their messages) and consents of one person; returns the count of
+    deleted rows."""
+    ref = user_ref(conversation_id)
+    case_ids = list(session.execute(select(Case.id).where(Case.user_ref == ref)).scalars())
+    deleted = 0
+    if case_ids:
+        deleted += session.execute(
+            delete(CaseMessage).where(CaseMessage.case_id.in_(case_ids))).rowcount or 0
+        deleted += session.execute(delete(Case).where(Case.id.in_(case_ids))).rowcount or 0
+    deleted += session.execute(delete(Consent).where(Consent.user_ref == ref)).rowcount or 0
+    return deleted

@@ -1,0 +1,31 @@
+"""Alembic migrations up and down on a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from bot.db.migrate import downgrade, upgrade
+from bot.db.session import make_engine
+
+TABLES = {"organisations", "counsellors", "cases", "case_messages", "consents"}
+
+
+def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    downgrade(engine)
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_migrations_leave_rasas_events_table_alone(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY)")
+    upgrade(engine)
+    downgrade(engine)
+    assert "events" in inspect(engine).get_table_names()
