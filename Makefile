@@ -38,8 +38,9 @@ eval: train ## per-language NLU accuracy on the held-out sets, with confusions
 validate: setup ## rasa data validate, warnings count as failures
 	$(PY) -m rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml --fail-on-warnings
 
-check: setup ## content check: intents x languages, missing translations, expired figures
-	$(PY) -m bot content-check
+check: train ## content check: intents x languages (with held-out accuracy), translations, figures
+	$(PY) -m tools.evaluate --json reports/eval.json > /dev/null
+	$(PY) -m bot content-check --accuracy reports/eval.json
 
 bench: train ## model load and per-message timings
 	$(PY) -m tools.bench

@@ -1,7 +1,8 @@
 """Deleting a person's data on request.
 
-The action marks the turn; the rule then confirms (utter_data_deleted). The conversation is erased by the tracker store right after
-this turn is saved (extensions/tracker_store.py), because anything the action deleted now
+The action marks the turn; the rule then confirms (utter_data_deleted). The conversation,
+cases and consents are erased by the tracker store right after this turn is saved
+(extensions/tracker_store.py), because anything the action deleted now
 would be written back when Rasa stores the turn."""
 
 from __future__ import annotations

@@ -7,10 +7,19 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Case, CaseMessage, CaseStatus, Consent, Counsellor, Outcome, utcnow
+from bot.db.models import (
+    Case,
+    CaseMessage,
+    CaseOffer,
+    CaseStatus,
+    Consent,
+    Counsellor,
+    Outcome,
+    utcnow,
+)
 from bot.hours import parse_hours
 from bot.privacy import user_ref
 from bot.routing import Candidate, CounsellorView, Request, route
@@ -166,3 +175,52 @@ def cases_of(session: Session, *, counsellor_id: str) -> list[Case]:
     return list(session.execute(
         select(Case).where(Case.assignee_id == counsellor_id, Case.status == CaseStatus.CLAIMED)
         .order_by(Case.id)).scalars())
+
+
+def cases_to_notify(session: Session) -> list[Case]:
+    """Offered cases whose counsellors have not been told yet."""
+    return list(session.execute(
+        select(Case).where(Case.status == CaseStatus.OFFERED, Case.notified_at.is_(None))
+        .order_by(Case.id)).scalars())
+
+
+def mark_notified(session: Session, *, case_id: int) -> bool:
+    """Guarded like `claim`: with several gateway instances, exactly one notifies."""
+    result = session.execute(
+        update(Case).where(Case.id == case_id, Case.notified_at.is_(None))
+        .values(notified_at=utcnow()).execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount == 1
+
+
+def record_offer(session: Session, *, case_id: int, counsellor_id: str, chat_id: int,
+                 message_id: int) -> None:
+    session.add(CaseOffer(case_id=case_id, counsellor_id=counsellor_id, chat_id=chat_id,
+                          message_id=message_id))
+    session.flush()
+
+
+def offers(session: Session, *, case_id: int) -> list[CaseOffer]:
+    return list(session.execute(select(CaseOffer).where(CaseOffer.case_id == case_id))
+                .scalars())
+
+
+def case_of_message(session: Session, *, chat_id: int, message_id: int) -> Case | None:
+    """The case a counsellor's chat message belongs to (for replies to relayed messages)."""
+    offer = session.execute(select(CaseOffer).where(
+        CaseOffer.chat_id == chat_id, CaseOffer.message_id == message_id)).scalars().first()
+    return session.get(Case, offer.case_id) if offer else None
+
+
+def reoffer(session: Session, *, case_id: int) -> None:
+    """After a release: forget old notifications so counsellors are told again."""
+    session.execute(delete(CaseOffer).where(CaseOffer.case_id == case_id))
+    session.execute(update(Case).where(Case.id == case_id).values(notified_at=None)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+
+
+def user_messages(session: Session, *, case_id: int, limit: int = 5) -> list[CaseMessage]:
+    return list(session.execute(
+        select(CaseMessage).where(CaseMessage.case_id == case_id, CaseMessage.sender == "user")
+        .order_by(CaseMessage.id).limit(limit)).scalars())

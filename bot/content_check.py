@@ -27,6 +27,10 @@ from bot.texts import load_source_responses, load_translations
 SOURCE_ONLY = frozenset({"utter_unsupported_language"})
 # Buttons whose titles are the same in every language (language names in their own script).
 UNTRANSLATED_PAYLOAD_PREFIXES = ("/change_language",)
+# Values that actions and the Telegram gateway pass when they send a response.
+SENDER_VARIABLES = frozenset({"case_ref", "case_id", "counsellor", "organisation",
+                              "office_hours", "language", "topic", "region", "profession",
+                              "country", "first_messages", "cases"})
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELDOUT_EXAMPLES = 5
 FIGURE_WARNING_DAYS = 31
@@ -139,7 +143,8 @@ def check(
     translations = {lang: load_translations(lang, texts_dir)
                     for lang in reg.codes if lang != reg.default}
     figure_names = set(load_figures(root / FIGURES_FILE.relative_to(PROJECT_ROOT)))
-    known_vars = figure_names | {f"{f}_year" for f in figure_names} | set(domain.get("slots", {}))
+    known_vars = (figure_names | {f"{f}_year" for f in figure_names}
+                  | set(domain.get("slots", {})) | SENDER_VARIABLES)
     for name, variants in source.items():
         base = variants[0]
         placeholders = set(_PLACEHOLDER.findall(base.get("text", "")))
@@ -172,7 +177,7 @@ def check(
                         and not str(button["payload"]).startswith(UNTRANSLATED_PAYLOAD_PREFIXES)):
                     report.problems.append(Problem("error", where,
                                                    f"button label '{title}' is not translated"))
-    for lang, texts in translations.items():
+    for texts in translations.values():
         for name in sorted(set(texts) - set(source)):
             report.problems.append(Problem("warning", f"{texts[name].file.relative_to(root)}: "
                                            f"{name}", "not in domain.yml (unused)"))

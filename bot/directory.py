@@ -15,7 +15,9 @@ from bot.db.models import Counsellor, Organisation
 from bot.hours import HoursError, parse_hours
 from bot.languages import registry
 
-STATES = frozenset("BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH".split())
+STATES = frozenset(
+    ["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
+)
 NATIONWIDE = "DE"
 TOPICS = ("recognition", "visa", "entry", "integration")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Case, CaseMessage, Consent
+from bot.db.models import Case, CaseMessage, CaseOffer, Consent
 from bot.settings import get_settings
 
 
@@ -45,6 +45,7 @@ def erase_user(session: Session, *, conversation_id: str) -> int:
     if case_ids:
         deleted += session.execute(
             delete(CaseMessage).where(CaseMessage.case_id.in_(case_ids))).rowcount or 0
+        session.execute(delete(CaseOffer).where(CaseOffer.case_id.in_(case_ids)))
         deleted += session.execute(delete(Case).where(Case.id.in_(case_ids))).rowcount or 0
     deleted += session.execute(delete(Consent).where(Consent.user_ref == ref)).rowcount or 0
     return deleted

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_API_BASE_URL")
     secret: SecretStr | None = Field(None, env="BRUECKE_SECRET")  # key of pseudonyms
     log_level: str = Field("INFO", env="LOG_LEVEL")
+    # Telegram gateway: webhook mode when a public URL is set, long polling otherwise
+    telegram_webhook_url: str = Field("", env="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(None, env="TELEGRAM_WEBHOOK_SECRET")
+    telegram_webhook_listen: str = Field("127.0.0.1", env="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_port: int = Field(8443, env="TELEGRAM_WEBHOOK_PORT")
+    # where the gateway reaches Rasa (REST channel and, with the token, the HTTP API)
+    rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    rasa_api_token: SecretStr | None = Field(None, env="RASA_API_TOKEN")
 
     class Config:
         env_file = PROJECT_ROOT / ".env"
@@ -50,6 +58,15 @@ class Settings(BaseSettings):
                 "from @BotFather, e.g. in .env, or unset it to chat in the terminal."
             )
         return token
+
+    def require_webhook_secret(self) -> str:
+        secret = (self.telegram_webhook_secret.get_secret_value()
+                  if self.telegram_webhook_secret else "")
+        if len(secret) < 16:
+            raise MissingSettingError(
+                "TELEGRAM_WEBHOOK_SECRET is not set (at least 16 characters of A-Z, a-z, 0-9, "
+                "_ or -): webhook mode (TELEGRAM_WEBHOOK_URL) needs it to verify Telegram.")
+        return secret
 
     @property
     def telegram_enabled(self) -> bool:

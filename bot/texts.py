@@ -4,7 +4,9 @@ data/texts/<lang>/<topic>.yml, merged into one set of responses with a language 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,36 @@ def localised_responses(
                 ]
             merged[name].append(variant)
     return merged
+
+
+_VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    buttons: tuple[tuple[str, str], ...]  # (title, payload)
+
+
+@lru_cache(maxsize=1)
+def _merged() -> Responses:
+    return localised_responses()
+
+
+def render(name: str, language: str | None, /, **variables: Any) -> Rendered:
+    """A response in a language, for senders outside Rasa's dialogue (the Telegram gateway).
+    Only `{name}` placeholders with a given value are replaced, so braces in user content
+    passed as a value are never interpreted."""
+    from bot.figures import figure_values
+
+    lang = language if language in registry().codes else registry().default
+    variants = _merged()[name]
+    chosen = next((v for v in variants if (v.get("condition") or [{}])[0].get("value") == lang),
+                  variants[0])
+    values = {**figure_values(lang), **{k: str(v) for k, v in variables.items()}}
+
+    def fill(text: str) -> str:
+        return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+    buttons = tuple((fill(b["title"]), fill(b["payload"])) for b in chosen.get("buttons") or [])
+    return Rendered(fill(chosen["text"]), buttons)

@@ -1,21 +1,24 @@
-"""Start the whole stack on one machine: the action server, then the Rasa server with the
-Telegram channel (TELEGRAM_BOT_TOKEN set) or a terminal chat (no token needed)."""
+"""Start the whole stack on one machine: the action server, the Rasa server and either the
+Telegram gateway (TELEGRAM_BOT_TOKEN set; polling, or webhook with TELEGRAM_WEBHOOK_URL) or
+a terminal chat (no token needed). Everything listens on loopback only."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bot.settings import PROJECT_ROOT, MissingSettingError, get_settings
 from tools.train import ensure_model
 
 ACTION_PORT = int(os.environ.get("ACTION_SERVER_PORT", "5055"))
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 
 
 def wait_for(url: str, timeout: float = 120.0) -> None:
@@ -42,11 +45,29 @@ def action_server(port: int = ACTION_PORT) -> Iterator[subprocess.Popen]:
         wait_for(f"http://127.0.0.1:{port}/health")
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextmanager
+def rasa_server(model: str, api_token: str, port: int = RASA_PORT) -> Iterator[str]:
+    """`rasa run` with the REST channel and the HTTP API (token-protected) on loopback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "--model", model, "--endpoints", "endpoints.yml",
+         "--credentials", "channels.yml", "--enable-api", "--auth-token", api_token,
+         "-i", "127.0.0.1", "-p", str(port)], cwd=PROJECT_ROOT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/status?token={api_token}", timeout=300)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
 
 
 def main() -> int:
@@ -57,11 +78,16 @@ def main() -> int:
     if settings.telegram_enabled:
         try:
             settings.require_telegram_token()
+            if settings.telegram_webhook_url:
+                settings.require_webhook_secret()
         except MissingSettingError as error:
             print(error, file=sys.stderr)
             return 2
-        command = [*rasa, "run", *common, "--credentials", "credentials.telegram.yml",
-                   "--connector", "connectors.telegram.TelegramInput"]
+        api_token = secrets.token_hex(16)  # fresh per run, only shared with the gateway
+        with action_server(), rasa_server(str(model), api_token) as url:
+            env = {**os.environ, "RASA_URL": url, "RASA_API_TOKEN": api_token}
+            return subprocess.call([sys.executable, "-m", "connectors.telegram"],
+                                   cwd=PROJECT_ROOT, env=env)
     else:
         print("No TELEGRAM_BOT_TOKEN set: starting a terminal chat (type /stop to end).")
         command = [*rasa, "shell", *common]

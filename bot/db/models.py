@@ -99,6 +99,7 @@ class Case(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     claimed_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
+    notified_at = Column(DateTime, nullable=True)  # counsellors were told (Telegram)
     assignee = relationship("Counsellor")
     messages = relationship("CaseMessage", back_populates="case",
                             cascade="all, delete-orphan", order_by="CaseMessage.id")
@@ -118,6 +119,19 @@ class CaseMessage(Base):
     text = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     case = relationship("Case", back_populates="messages")
+
+
+class CaseOffer(Base):
+    """A notification about a case in a counsellor's chat, edited once the case is taken."""
+
+    __tablename__ = "case_offers"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    counsellor_id = Column(String(64), ForeignKey("counsellors.id"), nullable=False)
+    chat_id = Column(BigInteger, nullable=False)
+    message_id = Column(BigInteger, nullable=False)
 
 
 class Consent(Base):

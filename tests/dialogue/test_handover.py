@@ -4,8 +4,6 @@ fields; consent refused stores nothing; cancelling; stopping the form."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 

@@ -39,7 +39,8 @@ def test_a_removed_translation_fails_naming_file_and_key(project: Path) -> None:
 
     report = check(root=project, today=dt.date(2026, 11, 25))
     assert not report.ok
-    assert "ERROR   data/texts/tr/visa.yml: utter_visa_family: missing translation" in render(report)
+    expected = "ERROR   data/texts/tr/visa.yml: utter_visa_family: missing translation"
+    assert expected in render(report)
 
 
 def test_untranslated_button_and_wrong_placeholder_are_reported(project: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.languages import registry
-from bot.texts import load_source_responses, localised_responses
+from bot.texts import localised_responses
 
 
 def test_every_response_has_one_variant_per_language() -> None:

@@ -1,0 +1,54 @@
+"""Talking to the Rasa server: the REST channel for messages, the HTTP API for the
+conversation language (loopback only, with a token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
+
+
+class RasaAssistant:
+    """Async client of one Rasa server."""
+
+    def __init__(self, base_url: str, api_token: str | None = None,
+                 timeout: float = 30.0) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = api_token
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        response = await self._client.post(
+            f"{self._base}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata})
+        response.raise_for_status()
+        replies = []
+        for item in response.json() or []:
+            buttons = tuple((str(b.get("title", "")), str(b.get("payload", "")))
+                            for b in item.get("buttons") or [])
+            if item.get("text") or buttons:
+                replies.append(Reply(item.get("text") or "", buttons))
+        return replies
+
+    async def language(self, sender: str) -> str | None:
+        """The conversation's `language` slot, None when unknown or the API is off."""
+        if not self._token:
+            return None
+        try:
+            response = await self._client.get(
+                f"{self._base}/conversations/{sender}/tracker",
+                params={"include_events": "NONE", "token": self._token})
+            response.raise_for_status()
+            return (response.json().get("slots") or {}).get("language")
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    async def close(self) -> None:
+        await self._client.aclose()
