@@ -161,9 +161,10 @@ class ActionCreateCase(Action):
                     at=now)
                 if not own and other:
                     return [SlotSet("handover_state", "language_fallback")]
-            if cases.open_case(session, conversation_id=tracker.sender_id) is not None:
-                case = cases.open_case(session, conversation_id=tracker.sender_id)
-                return [SlotSet("case_ref", case.ref), SlotSet("handover_state", "open_case")]
+            existing = cases.open_case(session, conversation_id=tracker.sender_id)
+            if existing is not None:
+                return [SlotSet("case_ref", existing.ref),
+                        SlotSet("handover_state", "open_case")]
             new = cases.create_case(
                 session, conversation_id=tracker.sender_id, language=language, topic=topic,
                 region=region, profession=_value(tracker.get_slot("profession")),

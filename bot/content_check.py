@@ -156,8 +156,8 @@ def check(
         for lang, texts in translations.items():
             tr = texts.get(name)
             if tr is None:
-                where = _topic_file(name, translations, lang, texts_dir).relative_to(root)
-                report.problems.append(Problem("error", f"{where}: {name}",
+                missing = _topic_file(name, translations, lang, texts_dir).relative_to(root)
+                report.problems.append(Problem("error", f"{missing}: {name}",
                                                "missing translation"))
                 continue
             where = f"{tr.file.relative_to(root)}: {name}"

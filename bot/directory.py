@@ -71,11 +71,11 @@ def validate(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             problems.append(f"{where}.id: '{oid}' appears twice")
         if not isinstance(name, str) or not name.strip():
             problems.append(f"{where}.name: missing")
-        regions = _check_list(org.get("regions"), f"{where}.regions", regions_allowed,
-                              problems, "state codes")
+        org_regions = _check_list(org.get("regions"), f"{where}.regions", regions_allowed,
+                                  problems, "state codes")
         if isinstance(oid, str):
             seen_orgs.add(oid)
-        orgs.append({"id": oid, "name": name, "regions": regions})
+        orgs.append({"id": oid, "name": name, "regions": org_regions})
     couns: list[dict[str, Any]] = []
     seen: set[str] = set()
     seen_chats: set[int] = set()
@@ -100,7 +100,7 @@ def validate(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                                 problems, "ISO 639-1 codes")
         topics = _check_list(c.get("topics"), f"{where}.topics", frozenset(TOPICS), problems,
                              "topics")
-        regions = None
+        regions: list[str] | None = None
         if c.get("regions") is not None:
             regions = _check_list(c.get("regions"), f"{where}.regions", regions_allowed,
                                   problems, "state codes")

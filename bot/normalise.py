@@ -19,7 +19,7 @@ def fold(text: str) -> str:
     text = text.casefold().replace("ı", "i").replace("ё", "е").replace("ß", "ss")
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_VARIANTS)
     decomposed = unicodedata.normalize("NFD", text)
-    kept = []
+    kept: list[str] = []
     for char in decomposed:
         if unicodedata.combining(char) and ord(char) <= _LATIN_MAX:
             # drop a Latin diacritic, but not the breve/diaeresis that make Cyrillic й/ї

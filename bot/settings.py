@@ -78,6 +78,6 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
-    settings = Settings()
+    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings

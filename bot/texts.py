@@ -99,6 +99,12 @@ def _merged() -> Responses:
     return localised_responses()
 
 
+def fill_placeholders(text: str, values: dict[str, Any]) -> str:
+    """Replace `{name}` where a value is given; anything else stays as written."""
+    return _VARIABLE.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values
+                         else m.group(0), text)
+
+
 def render(name: str, language: str | None, /, **variables: Any) -> Rendered:
     """A response in a language, for senders outside Rasa's dialogue (the Telegram gateway).
     Only `{name}` placeholders with a given value are replaced, so braces in user content
@@ -112,7 +118,7 @@ def render(name: str, language: str | None, /, **variables: Any) -> Rendered:
     values = {**figure_values(lang), **{k: str(v) for k, v in variables.items()}}
 
     def fill(text: str) -> str:
-        return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+        return fill_placeholders(text, values)
 
     buttons = tuple((fill(b["title"]), fill(b["payload"])) for b in chosen.get("buttons") or [])
     return Rendered(fill(chosen["text"]), buttons)

@@ -64,6 +64,12 @@ def keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def chat_of(update: Update) -> int:
+    """The chat of an update; every update our handlers accept has one."""
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
 def gateway(context: ContextTypes.DEFAULT_TYPE) -> Gateway:
     return context.application.bot_data["gateway"]
 
@@ -103,7 +109,7 @@ async def person_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
 
 async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Send one message to the assistant and its replies back to the person."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     code = update.effective_user.language_code if update.effective_user else None
     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     replies: list[Reply] = await gateway(context).assistant.respond(
@@ -114,21 +120,22 @@ async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text
 
 async def on_person_text(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          text: str) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     truncated = len(text) > MAX_TEXT
     text = text[:MAX_TEXT]
     with session_scope() as session:
         case = cases.open_case(session, conversation_id=str(chat_id))
-        relay_to = None
+        relay = None
         if case is not None:
             cases.add_message(session, case_id=case.id, sender="user", text=text)
             if case.status is CaseStatus.CLAIMED and case.assignee.telegram_chat_id:
-                relay_to, ref, case_id = case.assignee.telegram_chat_id, case.ref, case.id
-    if relay_to is not None:
+                relay = (case.assignee.telegram_chat_id, case.ref, case.id, case.assignee_id)
+    if relay is not None:
         # the counsellor has the case: the assistant stays silent
+        relay_to, ref, case_id, counsellor_id = relay
         sent = await send(context, relay_to, f"[{ref}] {text}")
         with session_scope() as session:
-            cases.record_offer(session, case_id=case_id, counsellor_id=case.assignee_id,
+            cases.record_offer(session, case_id=case_id, counsellor_id=counsellor_id,
                                chat_id=relay_to, message_id=sent.message_id)
         return
     await ask_assistant(update, context, text)
@@ -140,8 +147,9 @@ async def on_person_text(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
+    assert message is not None
     with session_scope() as session:
-        counsellor = counsellor_by_chat(session, chat_id=update.effective_chat.id)
+        counsellor = counsellor_by_chat(session, chat_id=chat_of(update))
         counsellor_id = counsellor.id if counsellor else None
     if counsellor_id:
         await on_counsellor_text(update, context, counsellor_id)
@@ -150,7 +158,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     code = update.effective_user.language_code if update.effective_user else None
     await send_rendered(context, chat_id, render(
         "utter_please_write_text", await person_language(context, chat_id, code)))
@@ -173,6 +181,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
+    assert query is not None
     await query.answer()  # always: Telegram shows a spinner until the press is answered
     data = query.data or ""
     if data.startswith(("take:", "close:")):
@@ -192,7 +201,7 @@ def _counsellor(session, chat_id: int) -> Counsellor | None:  # type: ignore[no-
 
 
 async def not_for_people(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     code = update.effective_user.language_code if update.effective_user else None
     await send_rendered(context, chat_id, render(
         "utter_counsellor_only", await person_language(context, chat_id, code)))
@@ -200,16 +209,14 @@ async def not_for_people(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def on_counsellor_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                data: str) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     with session_scope() as session:
         counsellor = _counsellor(session, chat_id)
-        if counsellor is None:
-            lang = None
-        else:
-            lang, counsellor_id = counsellor_language(counsellor), counsellor.id
-    if counsellor is None:
+        found = (counsellor_language(counsellor), counsellor.id) if counsellor else None
+    if found is None:
         await not_for_people(update, context)
         return
+    lang, counsellor_id = found
     if data.startswith("take:"):
         await take_case(context, chat_id, counsellor_id, lang, int(data.split(":")[1]))
     else:
@@ -294,7 +301,8 @@ def _pick_case(session, counsellor_id: str, message: Message, text: str  # type:
 async def on_counsellor_text(update: Update, context: ContextTypes.DEFAULT_TYPE,
                              counsellor_id: str) -> None:
     message = update.effective_message
-    chat_id = update.effective_chat.id
+    assert message is not None
+    chat_id = chat_of(update)
     with session_scope() as session:
         me = session.get(Counsellor, counsellor_id)
         lang, name = counsellor_language(me), me.first_name
@@ -313,7 +321,7 @@ async def on_counsellor_text(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 async def on_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     with session_scope() as session:
         me = _counsellor(session, chat_id)
         if me is None:
@@ -338,7 +346,7 @@ def _case_argument(args: list[str], own: list[Any]) -> Any:
 
 
 async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     with session_scope() as session:
         me = _counsellor(session, chat_id)
         if me is not None:
@@ -355,7 +363,7 @@ async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     with session_scope() as session:
         me = _counsellor(session, chat_id)
         case = None

@@ -19,7 +19,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.figures import figure_values
 from bot.languages import registry
-from bot.texts import localised_responses
+from bot.texts import fill_placeholders, localised_responses
 
 
 class LocalizedNLG(TemplatedNaturalLanguageGenerator):
@@ -36,6 +36,19 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
     @responses.setter
     def responses(self, source: dict[str, list[dict[str, Any]]]) -> None:
         self._responses = localised_responses(dict(source)) if source else {}
+
+    def _fill_response(self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,
+                       **kwargs: Any) -> dict[str, Any]:
+        # Rasa interpolates button payloads too, and logs an error for every JSON payload
+        # such as '/change_language{"language":"uk"}'; only titles carry placeholders here.
+        buttons = response.pop("buttons", None)
+        filled = super()._fill_response(response, filled_slots, **kwargs)
+        if buttons:
+            variables = self._response_variables(filled_slots or {}, kwargs)
+            filled["buttons"] = [
+                {**b, "title": fill_placeholders(str(b.get("title", "")), variables)}
+                for b in buttons]
+        return filled
 
     def _response_variables(
         self, filled_slots: dict[str, Any], kwargs: dict[str, Any]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+# typed as Any: SQLAlchemy 1.4's declarative base is opaque to mypy without its plugin
+Base: Any = declarative_base()
 
 
 def utcnow() -> dt.datetime:
