@@ -37,7 +37,9 @@ class LanguageResult:
 def load_examples(language: str, root: Path = HELDOUT_DIR) -> list[tuple[str, str]]:
     """(text, intent) pairs of one language's held-out files."""
     pairs = []
-    for file in sorted((root / language).glob("*.yml")):
+    files = sorted((root / language).glob("*.yml")) or [
+        f for f in [root / f"{language}.yml"] if f.exists()]
+    for file in files:
         doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         for block in doc.get("nlu", []):
             for line in str(block.get("examples", "")).splitlines():
@@ -47,11 +49,12 @@ def load_examples(language: str, root: Path = HELDOUT_DIR) -> list[tuple[str, st
     return pairs
 
 
-async def evaluate(agent, languages: list[str]) -> list[LanguageResult]:  # type: ignore[no-untyped-def]
+async def evaluate(agent, languages: list[str],  # type: ignore[no-untyped-def]
+                   root: Path = HELDOUT_DIR) -> list[LanguageResult]:
     results = []
     for language in languages:
         result = LanguageResult(language)
-        for text, expected in load_examples(language):
+        for text, expected in load_examples(language, root):
             parsed = await agent.parse_message(text)
             got = parsed["intent"]["name"]
             result.total += 1
@@ -92,6 +95,9 @@ def main() -> int:
     parser.add_argument("--languages", nargs="*", default=None)
     parser.add_argument("--errors", action="store_true", help="list every misclassified text")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--set", type=Path, default=HELDOUT_DIR,
+                        help="evaluation set: <dir>/<lang>/*.yml or <dir>/<lang>.yml "
+                             "(default tests/nlu; tests/nlu_blind is the blind set)")
     args = parser.parse_args()
 
     from tools.train import ensure_model
@@ -101,11 +107,11 @@ def main() -> int:
     agent = load_agent(ensure_model())
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    results = asyncio.run(evaluate(agent, languages))
+    results = asyncio.run(evaluate(agent, languages, args.set))
     n = sum(r.total for r in results)
     per_msg_ms = (time.perf_counter() - started) / max(n, 1) * 1000
 
-    print(f"\nIntent accuracy on held-out sets (model load {load_s:.1f} s, "
+    print(f"\nIntent accuracy on {args.set} (model load {load_s:.1f} s, "
           f"{per_msg_ms:.1f} ms/message)\n")
     print(f"{'lang':6}{'examples':>10}{'accuracy':>10}{'fallback':>10}")
     for r in results:
