@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
@@ -47,7 +47,32 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000  # characters of a message passed to the assistant
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback data
 NOTIFY_INTERVAL = 2.0  # seconds between looks for new cases
+CHAT_INTERVAL = 1.0  # seconds between two messages to the same chat
 _CASE_TAG = re.compile(r"^#(\d{1,8})\s*")
+
+
+class ChatPacer:
+    """About one message per second per chat, as Telegram asks (its rate limiter in PTB
+    only paces groups and the overall rate)."""
+
+    def __init__(self, interval: float = CHAT_INTERVAL) -> None:
+        self.interval = interval
+        self._next: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next.get(chat_id, 0.0) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next[chat_id] = loop.time() + self.interval
+            if len(self._next) > 10_000:  # forget idle chats
+                now = loop.time()
+                for chat in [c for c, t in self._next.items() if t < now]:
+                    self._next.pop(chat, None)
+                    self._locks.pop(chat, None)
 
 
 @dataclass
@@ -56,6 +81,7 @@ class Gateway:
 
     assistant: RasaAssistant
     notify_interval: float = NOTIFY_INTERVAL
+    pacer: ChatPacer = field(default_factory=ChatPacer)
 
 
 def keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | None:
@@ -76,6 +102,7 @@ def gateway(context: ContextTypes.DEFAULT_TYPE) -> Gateway:
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                buttons: tuple[tuple[str, str], ...] = ()) -> Message:
+    await gateway(context).pacer.wait(chat_id)
     return await context.bot.send_message(chat_id, text, reply_markup=keyboard(buttons))
 
 
@@ -409,6 +436,7 @@ async def notify_new_cases(application: Application) -> int:
                       "first_messages": first}
         for counsellor_id, chat_id, lang in targets:
             rendered = render("utter_cs_new_case", lang, **fields)
+            await application.bot_data["gateway"].pacer.wait(chat_id)
             try:
                 message = await application.bot.send_message(
                     chat_id, rendered.text, reply_markup=keyboard(rendered.buttons))

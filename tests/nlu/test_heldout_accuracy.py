@@ -1,8 +1,11 @@
 """NLU evaluation on the held-out sets in tests/nlu/<lang>/ (never used for training):
-at least 90 % intent accuracy in every supported language."""
+at least 90 % intent accuracy in every supported language. tests/nlu_blind/<lang>.yml is a
+second set, written without seeing any training or test data and never tuned on: at least
+85 %, the bar for messages nobody on the team has seen."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +14,8 @@ from bot.languages import registry
 from tools.evaluate import LanguageResult, evaluate, load_examples
 
 MIN_ACCURACY = 0.90
+MIN_BLIND_ACCURACY = 0.85
+BLIND = Path(__file__).resolve().parent.parent / "nlu_blind"
 _results: dict[str, LanguageResult] = {}
 
 
@@ -24,14 +29,21 @@ async def test_heldout_accuracy(agent: Any, language: str) -> None:
         f"{language}: {result.accuracy:.3f} < {MIN_ACCURACY}; top confusions: {worst}")
 
 
+@pytest.mark.parametrize("language", registry().codes)
+async def test_blind_set_accuracy(agent: Any, language: str) -> None:
+    assert len(load_examples(language, BLIND)) >= 150
+    result = (await evaluate(agent, [language], BLIND))[0]
+    assert result.accuracy >= MIN_BLIND_ACCURACY, f"{language}: {result.accuracy:.3f}"
+
+
 def test_heldout_never_trained_on() -> None:
     """A held-out line that also appears in the training data would inflate the figure."""
-    from pathlib import Path
-
     def key(text: str) -> str:
         return " ".join(text.casefold().split())
 
     for language in registry().codes:
         trained = {key(t) for t, _i in load_examples(language, Path("data/nlu"))}
+        # (the blind set is not checked: written without seeing the training data, its
+        # shortest lines — "Hallo", "ja" — naturally also occur there)
         leaked = [t for t, _i in load_examples(language) if key(t) in trained]
         assert not leaked, f"{language}: held-out lines found in training data: {leaked[:5]}"

@@ -115,3 +115,17 @@ async def test_flood_wait_is_retried(stub, gateway) -> None:
     stub.say(chat, "What is the minimum wage in Germany?", language_code="en")
     await stub.wait_for(lambda: stub.to(chat), timeout=30)
     assert "Mindestlohn" in stub.to(chat)[0]["text"]
+
+
+async def test_messages_to_one_chat_are_paced_about_one_per_second() -> None:
+    import asyncio
+
+    from connectors.telegram import ChatPacer
+
+    pacer, loop = ChatPacer(interval=0.2), asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(3):
+        await pacer.wait(1)
+    assert loop.time() - started >= 0.39  # the 2nd and 3rd message waited their turn
+    # another chat has its own turn: it is due at once
+    assert pacer._next.get(2, 0.0) <= loop.time()
