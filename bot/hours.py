@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# German abbreviations are common in MO directories ("Mo-Fr 09:00-17:00")
+_ALIASES = {"mo": "mon", "di": "tue", "mi": "wed", "do": "thu", "fr": "fri", "sa": "sat",
+            "so": "sun", "tu": "tue", "we": "wed", "th": "thu", "su": "sun"}
 _PART = re.compile(
-    r"^\s*(?P<d1>[a-z]{3})(?:\s*-\s*(?P<d2>[a-z]{3}))?\s+"
+    r"^\s*(?P<d1>[a-z]{2,3})(?:\s*-\s*(?P<d2>[a-z]{2,3}))?\s+"
     r"(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*-\s*(?P<h2>\d{1,2}):(?P<m2>\d{2})\s*$",
     re.IGNORECASE,
 )
@@ -34,13 +37,15 @@ def parse_hours(text: str) -> list[Slot]:
         match = _PART.match(part)
         if not match:
             raise HoursError(f"cannot read '{part}' (expected e.g. 'Mon-Fri 09:00-17:00')")
-        d1 = match["d1"].lower()
-        d2 = (match["d2"] or d1).lower()
+        d1 = _ALIASES.get(match["d1"].lower(), match["d1"].lower())
+        d2 = _ALIASES.get((match["d2"] or d1).lower(), (match["d2"] or d1).lower())
         if d1 not in DAYS or d2 not in DAYS:
             raise HoursError(f"unknown day in '{part}' (use Mon, Tue, Wed, Thu, Fri, Sat, Sun)")
         try:
             start = dt.time(int(match["h1"]), int(match["m1"]))
-            end = dt.time(int(match["h2"]), int(match["m2"]))
+            # "24:00" closes the day
+            end = (dt.time.max if (match["h2"], match["m2"]) == ("24", "00")
+                   else dt.time(int(match["h2"]), int(match["m2"])))
         except ValueError as error:
             raise HoursError(f"invalid time in '{part}'") from error
         if end <= start:

@@ -43,8 +43,10 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
                         token_pattern=r"(?u)\b\w+\b",
                         ngram_range=tuple(config["word_ngram_range"])),
     )
-    return make_pipeline(features, LinearSVC(C=config["C"],
-                                             class_weight=config["class_weight"]))
+    # a fixed seed: the solver's coordinate order is random, and the same data must give
+    # the same model (and the same accuracy) on every machine
+    return make_pipeline(features, LinearSVC(C=config["C"], class_weight=config["class_weight"],
+                                             random_state=config["random_state"]))
 
 
 def softmax(scores: np.ndarray, scale: float) -> np.ndarray:
@@ -70,6 +72,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             # margins → confidences; higher is peakier. Tuned with the fallback threshold.
             "confidence_scale": 8.0,
             "ranking_length": 10,
+            "random_state": 42,
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,

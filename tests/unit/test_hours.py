@@ -45,3 +45,10 @@ def test_wrapping_day_range() -> None:
 def test_unreadable_hours_are_refused(bad: str) -> None:
     with pytest.raises(HoursError):
         parse_hours(bad)
+
+
+def test_german_day_names_and_midnight() -> None:
+    slots = parse_hours("Mo-Fr 18:00-24:00; Sa 10:00-12:00")
+    assert on_duty(slots, berlin(2026, 11, 27, 23, 59))  # Friday night
+    assert on_duty(slots, berlin(2026, 11, 28, 11, 0))  # Saturday
+    assert not on_duty(slots, berlin(2026, 11, 29, 11, 0))
