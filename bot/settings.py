@@ -22,7 +22,6 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(PROJECT_ROOT / "var", env="BRUECKE_DATA_DIR")
     database_url: str = Field("", env="DATABASE_URL")
-    redis_url: str = Field("", env="REDIS_URL")
     telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_API_BASE_URL")
     secret: SecretStr | None = Field(None, env="BRUECKE_SECRET")  # key of pseudonyms
