@@ -19,6 +19,7 @@ from bot.entities import matcher
 from bot.hours import describe_next, parse_hours
 from bot.languages import registry
 from bot.normalise import fold
+from bot.routing import Request
 
 CONSENTED_FIELDS = ["language", "topic", "region", "profession", "country"]
 UNKNOWN, SKIPPED = "unknown", "skipped"
@@ -144,8 +145,6 @@ class ActionCreateCase(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        from bot.routing import Request
-
         now = dt.datetime.now(dt.timezone.utc)
         language = language_of(tracker)
         topic = tracker.get_slot("handover_topic") or last_topic(tracker) or "recognition"
@@ -154,13 +153,9 @@ class ActionCreateCase(Action):
         answered_fallback = tracker.get_slot("handover_state") == "language_fallback"
         accept_other = answered_fallback and latest_intent(tracker) == "affirm"
         with session_scope() as session:
-            if not answered_fallback:
-                own = cases.candidates_for(session, Request(language, topic, region), at=now)
-                other = cases.candidates_for(
-                    session, Request(language, topic, region, accept_other_language=True),
-                    at=now)
-                if not own and other:
-                    return [SlotSet("handover_state", "language_fallback")]
+            if not answered_fallback and _only_other_languages(session, language, topic,
+                                                               region, now):
+                return [SlotSet("handover_state", "language_fallback")]
             existing = cases.open_case(session, conversation_id=tracker.sender_id)
             if existing is not None:
                 return [SlotSet("case_ref", existing.ref),
@@ -183,6 +178,15 @@ class ActionCreateCase(Action):
             hours = describe_next(parse_hours(counsellor.hours), now)
             return [*events, SlotSet("office_hours", hours),
                     SlotSet("handover_state", "assigned_later")]
+
+
+def _only_other_languages(session: Any, language: str, topic: str, region: str | None,
+                          now: dt.datetime) -> bool:
+    """Nobody speaks the person's language, but someone could help in another one."""
+    if cases.candidates_for(session, Request(language, topic, region), at=now):
+        return False
+    return bool(cases.candidates_for(
+        session, Request(language, topic, region, accept_other_language=True), at=now))
 
 
 def _value(slot: Any) -> str | None:
