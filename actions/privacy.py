@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-ERASE_ACTION = "action_delete_my_data"
+from bot.privacy import ERASE_ACTION
 
 
 class ActionDeleteMyData(Action):

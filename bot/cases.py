@@ -100,10 +100,6 @@ def create_case(session: Session, *, conversation_id: str, language: str, topic:
     return NewCase(case, candidates)
 
 
-def offered_to(case: Case) -> list[str]:
-    return [c["counsellor_id"] for c in case.routing or []]
-
-
 def claim(session: Session, *, case_id: int, counsellor_id: str) -> bool:
     """Take a case. Atomic: one UPDATE guarded by the status, so of two counsellors pressing
     "Take" at once exactly one wins. Returns whether this counsellor got it."""
@@ -115,7 +111,8 @@ def claim(session: Session, *, case_id: int, counsellor_id: str) -> bool:
         .where(Case.id == case_id, Case.status.in_((CaseStatus.QUEUED, CaseStatus.OFFERED)))
         .values(status=CaseStatus.CLAIMED, assignee_id=counsellor_id, claimed_at=utcnow())
         .execution_options(synchronize_session=False))
-    session.flush()
+    # the UPDATE bypassed the session: reload the case so objects held here are current
+    session.get(Case, case_id, populate_existing=True)
     return result.rowcount == 1
 
 
@@ -127,9 +124,12 @@ def _own_claimed(session: Session, case_id: int, counsellor_id: str) -> Case:
 
 
 def release(session: Session, *, case_id: int, counsellor_id: str) -> Case:
-    """Give a claimed case back: it is offered again."""
+    """Give a claimed case back: it is offered again, and the counsellors are told anew
+    (old notifications are forgotten)."""
     case = _own_claimed(session, case_id, counsellor_id)
     case.status, case.assignee_id, case.claimed_at = CaseStatus.OFFERED, None, None
+    case.notified_at = None
+    session.execute(delete(CaseOffer).where(CaseOffer.case_id == case_id))
     session.flush()
     return case
 
@@ -189,7 +189,7 @@ def mark_notified(session: Session, *, case_id: int) -> bool:
     result = session.execute(
         update(Case).where(Case.id == case_id, Case.notified_at.is_(None))
         .values(notified_at=utcnow()).execution_options(synchronize_session=False))
-    session.flush()
+    session.get(Case, case_id, populate_existing=True)
     return result.rowcount == 1
 
 
@@ -210,14 +210,6 @@ def case_of_message(session: Session, *, chat_id: int, message_id: int) -> Case 
     offer = session.execute(select(CaseOffer).where(
         CaseOffer.chat_id == chat_id, CaseOffer.message_id == message_id)).scalars().first()
     return session.get(Case, offer.case_id) if offer else None
-
-
-def reoffer(session: Session, *, case_id: int) -> None:
-    """After a release: forget old notifications so counsellors are told again."""
-    session.execute(delete(CaseOffer).where(CaseOffer.case_id == case_id))
-    session.execute(update(Case).where(Case.id == case_id).values(notified_at=None)
-                    .execution_options(synchronize_session=False))
-    session.flush()
 
 
 def user_messages(session: Session, *, case_id: int, limit: int = 5) -> list[CaseMessage]:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Counsellor, Organisation
 from bot.hours import HoursError, parse_hours
-from bot.languages import registry
 
 STATES = frozenset(
     ["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
@@ -170,7 +169,3 @@ def counsellor_by_chat(session: Session, *, chat_id: int) -> Counsellor | None:
     return session.execute(
         select(Counsellor).where(Counsellor.telegram_chat_id == chat_id, Counsellor.active)
     ).scalar_one_or_none()
-
-
-def supported_language_codes() -> tuple[str, ...]:
-    return registry().codes

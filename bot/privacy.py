@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from bot.db.models import Case, CaseMessage, CaseOffer, Consent
 from bot.settings import get_settings
 
+# The action that asks for erasure; the tracker store erases after the turn it ran in.
+ERASE_ACTION = "action_delete_my_data"
+
 
 @lru_cache(maxsize=4)
 def _secret(data_dir: Path) -> bytes:

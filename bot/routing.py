@@ -50,13 +50,16 @@ class Candidate:
     counsellor_id: str
     organisation_id: str
     language: str
-    same_language: bool
     language_rank: int  # 0 the person's language, then the order of the fallbacks
     region_rank: int  # 0 region, 1 nationwide, 2 elsewhere
     on_duty: bool
     load: int
     org_recent_cases: int
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def same_language(self) -> bool:
+        return self.language_rank == 0
 
     def sort_key(self) -> tuple:
         return (self.language_rank, self.region_rank, not self.on_duty, self.load,
@@ -90,12 +93,12 @@ def route(
     out: list[Candidate] = []
     for c in counsellors:
         if request.language in c.languages:
-            language, same, language_rank = request.language, True, 0
+            language, language_rank = request.language, 0
         elif request.accept_other_language:
             shared = [lang for lang in fallbacks if lang in c.languages]
             if not shared:
                 continue
-            language, same = shared[0], False
+            language = shared[0]
             language_rank = 1 + fallbacks.index(language)
         else:
             continue
@@ -103,11 +106,11 @@ def route(
             continue
         rank, region_reason = _region_rank(c.regions, request.region)
         duty = on_duty(list(c.slots), at)
-        cand = Candidate(c.id, c.organisation_id, language, same, language_rank, rank, duty,
-                         c.load,
+        cand = Candidate(c.id, c.organisation_id, language, language_rank, rank, duty, c.load,
                          recent.get(c.organisation_id, 0))
         cand.reasons = [
-            f"speaks {language}" + ("" if same else f" (agreed instead of {request.language})"),
+            f"speaks {language}" + ("" if cand.same_language
+                                    else f" (agreed instead of {request.language})"),
             f"covers {request.topic}",
             f"active, {c.load}/{c.capacity} open cases",
             region_reason,

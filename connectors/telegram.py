@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -34,7 +36,7 @@ from telegram.ext import (
 )
 
 from bot import cases
-from bot.db.models import CaseStatus, Counsellor, Organisation, Outcome
+from bot.db.models import Case, CaseStatus, Counsellor, Organisation, Outcome
 from bot.db.session import session_scope
 from bot.directory import counsellor_by_chat
 from bot.languages import registry
@@ -255,14 +257,14 @@ async def take_case(context: ContextTypes.DEFAULT_TYPE, chat_id: int, counsellor
                     lang: str, case_id: int) -> None:
     with session_scope() as session:
         won = cases.claim(session, case_id=case_id, counsellor_id=counsellor_id)
-        case = session.get(cases.Case, case_id)
+        case = session.get(Case, case_id)
         ref = case.ref if case else str(case_id)
     if not won:
         await send_rendered(context, chat_id, render("utter_cs_already_taken", lang,
                                                      case_ref=ref))
         return
     with session_scope() as session:
-        case = session.get(cases.Case, case_id)
+        case = session.get(Case, case_id)
         me = session.get(Counsellor, counsellor_id)
         organisation = session.get(Organisation, me.organisation_id)
         others = [(o.chat_id, o.message_id, counsellor_language(o_c))
@@ -372,42 +374,38 @@ def _case_argument(args: list[str], own: list[Any]) -> Any:
     return own[0] if len(own) == 1 else None
 
 
-async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_case_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           act: Callable[[Session, Counsellor, Case, str], Rendered]) -> None:
+    """/close and /release: find the counsellor and the case the command names (or their
+    only one), let `act` do the work and choose the answer."""
     chat_id = chat_of(update)
     with session_scope() as session:
         me = _counsellor(session, chat_id)
-        if me is not None:
+        if me is None:
+            answer = None
+        else:
             lang = counsellor_language(me)
-            case = _case_argument(context.args or [], cases.cases_of(session,
-                                                                     counsellor_id=me.id))
-    if me is None:
+            case = _case_argument(context.args or [],
+                                  cases.cases_of(session, counsellor_id=me.id))
+            answer = (render("utter_cs_unknown_case", lang) if case is None
+                      else act(session, me, case, lang))
+    if answer is None:
         await not_for_people(update, context)
-    elif case is None:
-        await send_rendered(context, chat_id, render("utter_cs_unknown_case", lang))
     else:
-        await send_rendered(context, chat_id, render("utter_cs_close_how", lang,
-                                                     case_ref=case.ref, case_id=case.id))
+        await send_rendered(context, chat_id, answer)
+
+
+async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _on_case_command(update, context, lambda session, me, case, lang: render(
+        "utter_cs_close_how", lang, case_ref=case.ref, case_id=case.id))
 
 
 async def on_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = chat_of(update)
-    with session_scope() as session:
-        me = _counsellor(session, chat_id)
-        case = None
-        if me is not None:
-            lang = counsellor_language(me)
-            case = _case_argument(context.args or [], cases.cases_of(session,
-                                                                     counsellor_id=me.id))
-            if case is not None:
-                cases.release(session, case_id=case.id, counsellor_id=me.id)
-                cases.reoffer(session, case_id=case.id)
-    if me is None:
-        await not_for_people(update, context)
-    elif case is None:
-        await send_rendered(context, chat_id, render("utter_cs_unknown_case", lang))
-    else:
-        await send_rendered(context, chat_id, render("utter_cs_released", lang,
-                                                     case_ref=case.ref))
+    def release(session: Session, me: Counsellor, case: Case, lang: str) -> Rendered:
+        cases.release(session, case_id=case.id, counsellor_id=me.id)
+        return render("utter_cs_released", lang, case_ref=case.ref)
+
+    await _on_case_command(update, context, release)
 
 
 # ------------------------------------------------------------------ new cases
@@ -422,7 +420,7 @@ async def notify_new_cases(application: Application) -> int:
         with session_scope() as session:
             if not cases.mark_notified(session, case_id=case_id):
                 continue  # another gateway instance took it
-            case = session.get(cases.Case, case_id)
+            case = session.get(Case, case_id)
             first = "\n".join(f"› {m.text[:200]}" for m in cases.user_messages(
                 session, case_id=case_id, limit=3))
             targets = []

@@ -14,11 +14,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
+from bot.privacy import ERASE_ACTION
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-ERASE_ACTION = "action_delete_my_data"  # must match actions/privacy.py
 
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:

@@ -70,6 +70,18 @@ def test_claim_first_wins_release_reassign_close(team) -> None:
     assert case.closed_at is not None
 
 
+def test_a_released_case_is_announced_again(team) -> None:
+    case = new(team).case
+    assert cases.mark_notified(team, case_id=case.id)
+    cases.record_offer(team, case_id=case.id, counsellor_id="olena", chat_id=9002,
+                       message_id=1)
+    assert cases.cases_to_notify(team) == []
+    assert cases.claim(team, case_id=case.id, counsellor_id="olena")
+    cases.release(team, case_id=case.id, counsellor_id="olena")
+    assert [c.id for c in cases.cases_to_notify(team)] == [case.id]
+    assert cases.offers(team, case_id=case.id) == []
+
+
 def test_concurrent_claims_have_exactly_one_winner(engine, directory_file: Path) -> None:
     factory = sessionmaker(bind=engine, future=True, expire_on_commit=False)
     with factory() as s:

@@ -11,19 +11,17 @@ from typing import Any
 import pytest
 
 from bot.languages import registry
-from tools.evaluate import LanguageResult, evaluate, load_examples
+from tools.evaluate import evaluate, load_examples
 
 MIN_ACCURACY = 0.90
 MIN_BLIND_ACCURACY = 0.85
 BLIND = Path(__file__).resolve().parent.parent / "nlu_blind"
-_results: dict[str, LanguageResult] = {}
 
 
 @pytest.mark.parametrize("language", registry().codes)
 async def test_heldout_accuracy(agent: Any, language: str) -> None:
     assert len(load_examples(language)) >= 300, "held-out set too small to measure"
     result = (await evaluate(agent, [language]))[0]
-    _results[language] = result
     worst = ", ".join(f"{e}→{g}×{c}" for (e, g), c in result.confusions.most_common(5))
     assert result.accuracy >= MIN_ACCURACY, (
         f"{language}: {result.accuracy:.3f} < {MIN_ACCURACY}; top confusions: {worst}")
