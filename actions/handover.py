@@ -26,7 +26,9 @@ UNKNOWN, SKIPPED = "unknown", "skipped"
 MAX_FREE_TEXT = 80
 
 # intent name prefix → catalogue topic
-_TOPIC_OF_INTENT = {"recognition_": "recognition", "visa_": "visa", "entry_": "entry",
+_TOPIC_OF_INTENT = {"recognition_": "recognition", "work_during_recognition": "recognition",
+                    "visa_": "visa", "residence_": "visa", "refugee_status_work": "visa",
+                    "entry_": "entry", "scam_check": "entry",
                     "work_": "integration", "language_learning": "integration",
                     "social_housing": "integration", "discrimination": "integration"}
 
