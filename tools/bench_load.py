@@ -109,16 +109,17 @@ def stack(model: Path, data_dir: Path) -> Iterator[Stack]:
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
     endpoints_file = data_dir / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet = subprocess.DEVNULL
     procs = [subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                               "--port", str(action_port)], cwd=PROJECT_ROOT, env=env, **quiet)]
+                               "--port", str(action_port)], cwd=PROJECT_ROOT, env=env,
+                              stdout=quiet, stderr=quiet)]
     try:
         _wait(f"http://127.0.0.1:{action_port}/health")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api",
              "--auth-token", token, "-i", "127.0.0.1", "-p", str(rasa_port),
              "--credentials", "channels.yml", "--endpoints", str(endpoints_file)],
-            cwd=PROJECT_ROOT, env=env, **quiet))
+            cwd=PROJECT_ROOT, env=env, stdout=quiet, stderr=quiet))
         _wait(f"http://127.0.0.1:{rasa_port}/status?token={token}")
         yield Stack(f"http://127.0.0.1:{rasa_port}", token, env, procs)
     finally:
@@ -144,7 +145,8 @@ class RunResult:
 
     def row(self) -> str:
         lat = self.latencies_ms
-        return (f"{self.offered:>8.1f}{self.served:>9.1f}{statistics.median(lat) if lat else 0:>9.0f}"
+        p50 = statistics.median(lat) if lat else 0.0
+        return (f"{self.offered:>8.1f}{self.served:>9.1f}{p50:>9.0f}"
                 f"{percentile(lat, .95):>9.0f}{max(lat) if lat else 0:>9.0f}{self.lost:>6}"
                 f"{self.sent:>7}")
 
