@@ -3,18 +3,78 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.settings import PROJECT_ROOT
+
+
+def _day(value: str) -> dt.date:
+    """--today YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from error
 
 
 def _content_check(args: argparse.Namespace) -> int:
     from bot.content_check import check, render
 
-    report = check(root=args.root, accuracy_file=args.accuracy)
+    report = check(root=args.root, today=args.today, accuracy_file=args.accuracy)
     print(render(report))
     return 0 if report.ok else 1
+
+
+def _answers(args: argparse.Namespace) -> int:
+    """Every response in one language as it would be sent on that day."""
+    import json
+
+    from bot.texts import profession_group, render, response_names
+
+    if args.profession and profession_group(args.profession) is None:
+        print(f"unknown profession '{args.profession}' (see data/professions/groups.yml)",
+              file=sys.stderr)
+        return 2
+    out: dict[str, dict[str, Any]] = {}
+    for name in response_names():
+        r = render(name, args.lang, today=args.today, profession=args.profession)
+        out[name] = {"text": r.text,
+                     "buttons": [{"title": t, "payload": p} for t, p in r.buttons]}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    for name, message in out.items():
+        print(f"== {name}")
+        print(message["text"])
+        for button in message["buttons"]:
+            print(f"  [{button['title']}] {button['payload']}")
+        print()
+    return 0
+
+
+def _add_answers_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`content-check` and `answers`: the texts as of a day."""
+    cc = sub.add_parser("content-check", help="what is missing per language (exit 1 if any)")
+    cc.add_argument("--accuracy", type=Path, default=None,
+                    help="evaluation JSON from `python -m tools.evaluate --json FILE`")
+    cc.add_argument("--today", type=_day, default=None,
+                    help="check as of this day (YYYY-MM-DD; default: today)")
+    cc.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
+    cc.set_defaults(func=_content_check)
+
+    from bot.languages import registry
+
+    an = sub.add_parser("answers", help="every response in a language as sent on a day")
+    an.add_argument("--lang", required=True, choices=list(registry().codes))
+    an.add_argument("--today", type=_day, default=None,
+                    help="render as of this day (YYYY-MM-DD; default: today)")
+    an.add_argument("--profession", default=None,
+                    help="profession key or canonical profession (data/professions/groups.yml)")
+    an.add_argument("--json", action="store_true",
+                    help="print JSON: response name -> {text, buttons}")
+    an.set_defaults(func=_answers)
 
 
 def _directory_import(args: argparse.Namespace) -> int:
@@ -91,11 +151,7 @@ def _db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bruecke", description="Brücke maintenance commands")
     sub = parser.add_subparsers(dest="command", required=True)
-    cc = sub.add_parser("content-check", help="what is missing per language (exit 1 if any)")
-    cc.add_argument("--accuracy", type=Path, default=None,
-                    help="evaluation JSON from `python -m tools.evaluate --json FILE`")
-    cc.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
-    cc.set_defaults(func=_content_check)
+    _add_answers_commands(sub)
 
     directory = sub.add_parser("directory", help="counsellor directory")
     dsub = directory.add_subparsers(dest="directory_command", required=True)

@@ -2,9 +2,11 @@
 
 Reports a matrix of intents × languages (training examples, held-out examples and, when an
 evaluation file is given, held-out accuracy), responses without a translation, untranslated
-button labels, placeholders that do not match the source, and yearly figures past their
-validity. Every problem names the file and the key to fix. Exit code 1 when a supported
-language is incomplete."""
+button labels, placeholders that do not match the source, the fragments of common.yml, the
+profession-specific answers, topic answers without a check date (data/answers.yml), and
+figures as of a given day: yearly figures past their validity (error) or close to it
+(warning), fees due for a re-check (warning). Every problem names the file and the key to
+fix. Exit code 1 when a supported language is incomplete."""
 
 from __future__ import annotations
 
@@ -18,10 +20,24 @@ from typing import Any
 
 import yaml
 
-from bot.figures import FIGURES_FILE, load_figures
+from bot.catalogue import ANSWER_TOPICS, TOPIC_ANSWERS, TOPIC_OF_INTENT
+from bot.figures import FIGURES_FILE, Figure, FigureError, add_months, load_figures
 from bot.languages import LANGUAGES_FILE, Registry, load_registry
 from bot.settings import PROJECT_ROOT
-from bot.texts import load_source_responses, load_translations
+from bot.texts import (
+    ANSWERS_FILE,
+    COMMON_FILE,
+    COMMON_KEYS,
+    GROUPS_FILE,
+    PROFESSIONS_DIR,
+    Translation,
+    load_answers,
+    load_common,
+    load_groups,
+    load_professions,
+    load_source_responses,
+    load_translations,
+)
 
 # Responses that are deliberately sent in the default language only.
 SOURCE_ONLY = frozenset({"utter_unsupported_language"})
@@ -33,7 +49,8 @@ SENDER_VARIABLES = frozenset({"case_ref", "case_id", "counsellor", "organisation
                               "country", "first_messages", "cases"})
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELDOUT_EXAMPLES = 5
-FIGURE_WARNING_DAYS = 31
+FIGURE_WARNING_DAYS = 45  # warn this many days before a yearly figure's last value ends
+ANSWER_MAX_AGE_MONTHS = 6  # warn when a topic answer was checked longer ago
 NON_TOPIC_INTENTS = frozenset({"unsupported_language", "nlu_fallback"})
 
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -75,13 +92,15 @@ def count_examples(directory: Path) -> dict[str, int]:
     return counts
 
 
-def _topic_file(name: str, translations: dict[str, dict[str, Any]], language: str,
+def _topic_file(name: str, translations: dict[str, dict[str, Translation]], language: str,
                 texts_dir: Path) -> Path:
-    """Where a missing response belongs: the topic file other languages keep it in."""
+    """Where a missing response belongs: the topic file other languages keep it in, else the
+    file of its catalogue topic."""
     for other in translations.values():
         if name in other:
             return texts_dir / language / other[name].file.name
-    return texts_dir / language / "meta.yml"
+    topic = TOPIC_OF_INTENT.get(name.removeprefix("utter_"), "meta")
+    return texts_dir / language / f"{topic}.yml"
 
 
 def check(
@@ -142,15 +161,29 @@ def check(
     source = load_source_responses(domain_file)
     translations = {lang: load_translations(lang, texts_dir)
                     for lang in reg.codes if lang != reg.default}
-    figure_names = set(load_figures(root / FIGURES_FILE.relative_to(PROJECT_ROOT)))
-    known_vars = (figure_names | {f"{f}_year" for f in figure_names}
+    try:
+        figure_table = load_figures(root / FIGURES_FILE.relative_to(PROJECT_ROOT))
+    except FigureError as error:
+        report.problems.append(Problem("error", "data/figures.yml", str(error)))
+        figure_table = {}
+    yearly = {k for k, f in figure_table.items() if f.yearly}
+    known_vars = (set(figure_table) | {f"{f}_year" for f in yearly}
                   | set(domain.get("slots", {})) | SENDER_VARIABLES)
+
+    def year_twice(where: str, text: str) -> None:
+        used = set(_PLACEHOLDER.findall(text))
+        for key in sorted(yearly & used):
+            if f"{key}_year" in used:
+                report.problems.append(Problem(
+                    "error", where, f"{{{key}}} already shows its year; remove "
+                    f"{{{key}_year}} from this text"))
     for name, variants in source.items():
         base = variants[0]
         placeholders = set(_PLACEHOLDER.findall(base.get("text", "")))
         for unknown in sorted(placeholders - known_vars):
             report.problems.append(Problem("error", f"domain.yml: {name}",
                                            f"unknown placeholder {{{unknown}}}"))
+        year_twice(f"domain.yml: {name}", base.get("text", ""))
         if name in SOURCE_ONLY:
             continue
         for lang, texts in translations.items():
@@ -163,6 +196,7 @@ def check(
             where = f"{tr.file.relative_to(root)}: {name}"
             if not tr.text:
                 report.problems.append(Problem("error", where, "empty text"))
+            year_twice(where, tr.text)
             if set(_PLACEHOLDER.findall(tr.text)) != placeholders:
                 report.problems.append(Problem(
                     "error", where, f"placeholders {sorted(_PLACEHOLDER.findall(tr.text))} "
@@ -182,19 +216,161 @@ def check(
             report.problems.append(Problem("warning", f"{texts[name].file.relative_to(root)}: "
                                            f"{name}", "not in domain.yml (unused)"))
 
-    # --- yearly figures
-    for key, fig in load_figures(root / FIGURES_FILE.relative_to(PROJECT_ROOT)).items():
-        where = f"data/figures.yml: {key}"
-        if fig.expired(today):
-            report.problems.append(Problem(
-                "error", where, "no value valid today; check the official source and add "
-                f"this year's value ({fig.source})"))
-        else:
-            last = max(v.valid_until for v in fig.values)
-            if (last - today).days <= FIGURE_WARNING_DAYS:
-                report.problems.append(Problem(
-                    "warning", where, f"last value expires on {last}; add next year's"))
+    check_common(report, root, reg, texts_dir)
+    check_answers(report, root, today, set(source))
+    check_professions(report, root, reg, source, known_vars)
+    check_figures(report, figure_table, today)
     return report
+
+
+def check_figures(report: Report, table: dict[str, Figure], today: dt.date) -> None:
+    """Yearly figures: ERROR once the newest value has ended (for a derived figure the error
+    names its base, whose one new value updates them all), WARNING in the last
+    FIGURE_WARNING_DAYS days; fees: WARNING when the re-check is due."""
+    derived: dict[str, list[str]] = defaultdict(list)
+    for key, fig in table.items():
+        if fig.derived_from:
+            derived[fig.derived_from].append(key)
+    for key, fig in table.items():
+        where = f"data/figures.yml: {key}"
+        if fig.derived_from:
+            continue  # reported with its base
+        if fig.yearly:
+            last = fig.newest()
+            needed = last.valid_until.year + 1
+            updates = (f"; it updates {', '.join(derived[key])}" if derived[key] else "")
+            if fig.expired(today):
+                report.problems.append(Problem(
+                    "error", where, f"no value for {needed}: the {last.year} value ended on "
+                    f"{last.valid_until}; enter the {needed} value{updates} "
+                    f"(source: {fig.source})"))
+            elif (last.valid_until - today).days <= FIGURE_WARNING_DAYS:
+                report.problems.append(Problem(
+                    "warning", where, f"the {last.year} value ends on {last.valid_until} (in "
+                    f"{(last.valid_until - today).days} days); enter the {needed} value once it is "
+                    f"published{updates} (source: {fig.source})"))
+        else:
+            due = fig.recheck_due()
+            if due is not None and due <= today:
+                report.problems.append(Problem(
+                    "warning", where, f"last checked on {fig.last_checked}, re-check due since "
+                    f"{due} (every {fig.recheck_months} months): confirm the value and set "
+                    f"last_checked (source: {fig.source})"))
+
+
+def check_common(report: Report, root: Path, reg: Registry, texts_dir: Path) -> None:
+    """data/texts/<lang>/common.yml: the keys and placeholders of the English one."""
+    english = load_common(reg.default, texts_dir)
+    en_file = (texts_dir / reg.default / COMMON_FILE).relative_to(root)
+    for key in COMMON_KEYS:
+        if key not in english:
+            report.problems.append(Problem("error", f"{en_file}: {key}", "missing fragment"))
+    for lang in reg.codes:
+        fragments = load_common(lang, texts_dir)
+        file = (texts_dir / lang / COMMON_FILE).relative_to(root)
+        for key, source in english.items():
+            value = fragments.get(key)
+            if not value:
+                report.problems.append(Problem("error", f"{file}: {key}", "missing fragment"))
+            elif key == "months":
+                if not isinstance(value, list) or len(value) != 12:
+                    report.problems.append(Problem("error", f"{file}: months",
+                                                   "needs the 12 month names"))
+            elif set(_PLACEHOLDER.findall(str(value))) != set(_PLACEHOLDER.findall(str(source))):
+                report.problems.append(Problem(
+                    "error", f"{file}: {key}", f"placeholders "
+                    f"{sorted(_PLACEHOLDER.findall(str(value)))} differ from the source "
+                    f"{sorted(_PLACEHOLDER.findall(str(source)))}"))
+
+
+def check_answers(report: Report, root: Path, today: dt.date, responses: set[str]) -> None:
+    """Every topic answer has a check date in data/answers.yml, not older than 6 months."""
+    file = root / ANSWERS_FILE.relative_to(PROJECT_ROOT)
+    where = str(file.relative_to(root))
+    try:
+        checked = load_answers(file)
+    except ValueError as error:
+        report.problems.append(Problem("error", where, f"unreadable date: {error}"))
+        return
+    for name in sorted(TOPIC_ANSWERS & responses):
+        day = checked.get(name)
+        if day is None:
+            report.problems.append(Problem(
+                "error", f"{where}: {name}", "topic answer without a check date; add "
+                f"`{name}: {{checked: YYYY-MM-DD}}` once it is checked"))
+        elif day > today:
+            report.problems.append(Problem("error", f"{where}: {name}",
+                                           f"checked on {day}, which is in the future"))
+        elif add_months(day, ANSWER_MAX_AGE_MONTHS) < today:
+            report.problems.append(Problem(
+                "warning", f"{where}: {name}", f"last checked on {day}, more than "
+                f"{ANSWER_MAX_AGE_MONTHS} months ago; re-check it (all languages) and update"))
+    for name in sorted(set(checked) - TOPIC_ANSWERS):
+        report.problems.append(Problem(
+            "warning", f"{where}: {name}", "not a topic answer (topics: "
+            f"{', '.join(ANSWER_TOPICS)}); its date is not shown"))
+
+
+def check_professions(report: Report, root: Path, reg: Registry,
+                      source: dict[str, list[dict[str, Any]]], known_vars: set[str]) -> None:
+    """data/professions: groups name canonical professions; every language has the
+    professions × fields of English, with the same placeholders."""
+    prof_dir = root / PROFESSIONS_DIR.relative_to(PROJECT_ROOT)
+    if not prof_dir.exists():
+        return
+    rel = prof_dir.relative_to(root)
+    groups = load_groups(prof_dir)
+    gazetteer = root / "bot/nlu/gazetteers/professions.yml"
+    if not gazetteer.exists():
+        gazetteer = PROJECT_ROOT / "bot/nlu/gazetteers/professions.yml"
+    canonical = set(yaml.safe_load(gazetteer.read_text(encoding="utf-8")) or {})
+    seen: dict[str, str] = {}
+    for key, values in groups.items():
+        for value in values:
+            if value not in canonical:
+                report.problems.append(Problem(
+                    "error", f"{rel / GROUPS_FILE}: {key}", f"'{value}' is not a profession "
+                    "of bot/nlu/gazetteers/professions.yml"))
+            elif value in seen and seen[value] != key:
+                report.problems.append(Problem(
+                    "error", f"{rel / GROUPS_FILE}: {key}",
+                    f"'{value}' is also in '{seen[value]}'"))
+            seen.setdefault(value, key)
+    english = load_professions(reg.default, prof_dir)
+    en_file = rel / f"{reg.default}.yml"
+    topic_fields = {n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source}
+    for prof, fields in english.items():
+        if prof not in groups:
+            report.problems.append(Problem("error", f"{en_file}: {prof}",
+                                           f"profession not in {rel / GROUPS_FILE}"))
+        for key_, text in fields.items():
+            if key_ not in topic_fields:
+                report.problems.append(Problem(
+                    "error", f"{en_file}: {prof}.{key_}", "not a topic answer "
+                    "(a field names the intent whose answer it replaces)"))
+            for unknown in sorted(set(_PLACEHOLDER.findall(text)) - known_vars):
+                report.problems.append(Problem("error", f"{en_file}: {prof}.{key_}",
+                                               f"unknown placeholder {{{unknown}}}"))
+    for lang in reg.codes:
+        if lang == reg.default:
+            continue
+        texts = load_professions(lang, prof_dir)
+        file = rel / f"{lang}.yml"
+        for prof, fields in english.items():
+            for key_, en_text in fields.items():
+                translated = texts.get(prof, {}).get(key_)
+                where = f"{file}: {prof}.{key_}"
+                if not translated:
+                    report.problems.append(Problem("error", where, "missing translation"))
+                elif (set(_PLACEHOLDER.findall(translated))
+                      != set(_PLACEHOLDER.findall(en_text))):
+                    report.problems.append(Problem(
+                        "error", where, f"placeholders {sorted(_PLACEHOLDER.findall(translated))} "
+                        f"differ from the source {sorted(_PLACEHOLDER.findall(en_text))}"))
+        for prof, fields in texts.items():
+            for key_ in sorted(set(fields) - set(english.get(prof, {}))):
+                report.problems.append(Problem("error", f"{file}: {prof}.{key_}",
+                                               f"not in {en_file}"))
 
 
 def render(report: Report) -> str:

@@ -1,8 +1,10 @@
-"""Response generator that answers in the conversation's language and fills yearly figures.
+"""Response generator that answers in the conversation's language, as of today.
 
 Configured in endpoints.yml (`nlg: type: extensions.nlg.LocalizedNLG`). Rasa's templated
-generator does the work: we hand it the merged, language-conditioned responses and add the
-formatted figures to the template variables.
+generator picks the language variant (conditional response variations merged in from
+data/texts); `bot.texts.compose` then makes the message exactly as `bot.texts.render` does:
+profession-specific text (slot `profession`), yearly figures with their year (or marked as
+expired), the "as of" line and the counsellor button of topic answers.
 
 Rasa's Agent creates the generator before the model's domain is known and later assigns
 `generator.responses = domain.responses`; `responses` is therefore a property that merges the
@@ -11,23 +13,25 @@ translations in whenever it is assigned.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.figures import figure_values
-from bot.languages import registry
-from bot.texts import fill_placeholders, localised_responses
+from bot.texts import compose, figure_values, localised_responses, supported
 
 
 class LocalizedNLG(TemplatedNaturalLanguageGenerator):
-    """Templated responses with one variant per language and yearly figures filled in."""
+    """Templated responses with one variant per language, composed by `bot.texts.compose`."""
 
     def __init__(self, endpoint_config: EndpointConfig | None = None,
-                 domain: Domain | None = None) -> None:
+                 domain: Domain | None = None,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
         super().__init__(dict(domain.responses) if domain is not None else {})
+        self.today = today  # tests set a fixed day
 
     @property  # type: ignore[override]
     def responses(self) -> dict[str, list[dict[str, Any]]]:
@@ -37,23 +41,16 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
     def responses(self, source: dict[str, list[dict[str, Any]]]) -> None:
         self._responses = localised_responses(dict(source)) if source else {}
 
-    def _fill_response(self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,
-                       **kwargs: Any) -> dict[str, Any]:
-        # Rasa interpolates button payloads too, and logs an error for every JSON payload
-        # such as '/change_language{"language":"uk"}'; only titles carry placeholders here.
-        buttons = response.pop("buttons", None)
-        filled = super()._fill_response(response, filled_slots, **kwargs)
-        if buttons:
-            variables = self._response_variables(filled_slots or {}, kwargs)
-            filled["buttons"] = [
-                {**b, "title": fill_placeholders(str(b.get("title", "")), variables)}
-                for b in buttons]
-        return filled
-
-    def _response_variables(
-        self, filled_slots: dict[str, Any], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        variables = super()._response_variables(filled_slots, kwargs)
-        language = (filled_slots or {}).get("language") or registry().default
+    def generate_from_slots(self, utter_action: str, filled_slots: dict[str, Any],
+                            output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
+        variant = self._random_response_for(utter_action, output_channel, filled_slots)
+        if variant is None:
+            return None
+        slots = filled_slots or {}
+        language = supported(slots.get("language"))
+        today = kwargs.pop("today", None) or self.today()
         # slot values win over figure names only if someone names a slot like a figure
-        return {**figure_values(language), **variables}
+        values = {**figure_values(language, today),
+                  **{k: v for k, v in slots.items() if v is not None}, **kwargs}
+        return compose(utter_action, variant, language, values=values,
+                       profession=slots.get("profession"))
