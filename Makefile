@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test eval validate check bench lint clean
+.PHONY: help setup train run test eval validate check bench bench-load lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ check: train ## content check: intents x languages (with held-out accuracy), tra
 
 bench: train ## model load and per-message timings
 	$(PY) -m tools.bench
+
+bench-load: train ## open-loop load through the real gateway and a Bot API stand-in, vs Rasa alone
+	$(PY) -m tools.bench_load
 
 lint: setup ## ruff and mypy
 	$(PY) -m ruff check bot actions extensions connectors tools tests

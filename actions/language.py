@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.languages import Detection, detector, registry, resolve_language
+from bot.languages import Detection, registry, resolve_language
 
 CHANGE_LANGUAGE_INTENT = "change_language"
 
@@ -30,10 +30,12 @@ def requested_language(tracker: Tracker) -> str | None:
 
 
 def detect_message(tracker: Tracker) -> Detection | None:
+    """The language decision the NLU pipeline made for the latest message (the language
+    gate); buttons and commands carry none."""
     text = tracker.latest_message.get("text") or ""
-    if not text or text.startswith("/"):  # buttons and commands carry no language
+    if not text or text.startswith("/"):
         return None
-    return detector().detect(text)
+    return Detection.from_dict(tracker.latest_message.get("language_detection"))
 
 
 class ActionResolveLanguage(Action):

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from bot.normalise import fold
+from bot.romanized import OTHER, Guess, RomanizedLanguageId, is_latin
 from bot.settings import PROJECT_ROOT
 
 LANGUAGES_FILE = PROJECT_ROOT / "data" / "languages.yml"
@@ -25,6 +26,13 @@ MIN_CONFIDENCE = 0.60
 MIN_MARGIN = 0.25
 MIN_WORDS = 3
 MIN_LETTERS = 12
+# Latin-script messages: our own classifier (bot/romanized.py) decides whether they are
+# Arabic/Russian/Ukrainian in Latin letters. It overrules the general detector unless that
+# one is very sure of a Latin-script language.
+ROMANIZED_MIN_CONFIDENCE = 0.55
+ROMANIZED_LATIN_CONFIDENCE = 0.70
+ROMANIZED_OVERRIDE = 0.85
+LINGUA_SURE = 0.90
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _LATIN = re.compile(r"^[a-zA-Z\u00c0-\u024f]+$")
@@ -64,6 +72,7 @@ class LanguageInfo:
     english: str
     lingua: str
     rtl: bool = False
+    script: str = "latin"  # the script the language is normally written in
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,11 @@ class Registry:
     def is_supported(self, code: str | None) -> bool:
         return code in self.languages
 
+    @property
+    def latin_script(self) -> frozenset[str]:
+        """Languages normally written in Latin letters."""
+        return frozenset(c for c, info in self.languages.items() if info.script == "latin")
+
     def normalise(self, code: str | None) -> str | None:
         """Map a client code such as 'de-AT' or 'UK' to a supported ISO 639-1 code."""
         if not code:
@@ -94,7 +108,7 @@ def load_registry(path: Path = LANGUAGES_FILE) -> Registry:
     raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     languages = {
         code: LanguageInfo(code=code, name=v["name"], english=v["english"], lingua=v["lingua"],
-                           rtl=bool(v.get("rtl", False)))
+                           rtl=bool(v.get("rtl", False)), script=v.get("script", "latin"))
         for code, v in raw["supported"].items()
     }
     default = raw.get("default", "en")
@@ -111,12 +125,27 @@ def registry() -> Registry:
 
 @dataclass(frozen=True)
 class Detection:
-    """The detector's verdict on one message."""
+    """The detector's verdict on one message. Made once per message (in the NLU pipeline)
+    and passed on in the parse data, so every later step uses the same decision."""
 
     code: str | None  # ISO 639-1 of the most likely language, None when nothing usable
     confidence: float
     confident: bool  # strong enough to act on (see the thresholds above)
     supported: bool
+    transliterated: bool = False  # e.g. Arabic or Russian written in Latin letters
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "confidence": round(self.confidence, 4),
+                "confident": self.confident, "supported": self.supported,
+                "transliterated": self.transliterated}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Detection | None:
+        if not data:
+            return None
+        return cls(data.get("code"), float(data.get("confidence") or 0.0),
+                   bool(data.get("confident")), bool(data.get("supported")),
+                   bool(data.get("transliterated")))
 
 
 class LanguageDetector:
@@ -163,7 +192,33 @@ class LanguageDetector:
         other_script = [w for w in words if not _LATIN.match(w)]
         return other_script if len(other_script) >= 2 else words
 
-    def detect(self, text: str) -> Detection:
+    def detect(self, text: str, romanized: RomanizedLanguageId | None = None) -> Detection:
+        """The language of a message. With `romanized` (trained on the project's own data),
+        a message in Latin letters can also be recognised as Arabic, Russian or Ukrainian in
+        Latin script, or Turkish/German typed without diacritics."""
+        found = self._detect_script(text)
+        if romanized is None or not is_latin(text):
+            return found
+        return self._with_romanized(text, found, romanized.guess(text))
+
+    def _with_romanized(self, text: str, found: Detection, guess: Guess) -> Detection:
+        if guess.code == OTHER or not self._registry.is_supported(guess.code):
+            return found
+        words = self.content_words(text)
+        long_enough = len(words) >= MIN_WORDS and sum(map(len, words)) >= MIN_LETTERS
+        native_latin = guess.code in self._registry.latin_script
+        if not native_latin and guess.probability >= ROMANIZED_MIN_CONFIDENCE:
+            # a general detector is not trustworthy here: it has never seen Arabizi
+            if found.confident and found.supported and found.confidence >= LINGUA_SURE \
+                    and guess.probability < ROMANIZED_OVERRIDE:
+                return found
+            return Detection(guess.code, guess.probability, long_enough, True, True)
+        if native_latin and not (found.confident and found.supported) \
+                and guess.probability >= ROMANIZED_LATIN_CONFIDENCE:
+            return Detection(guess.code, guess.probability, long_enough, True, False)
+        return found
+
+    def _detect_script(self, text: str) -> Detection:
         words = self.content_words(text)
         if not words:
             return Detection(None, 0.0, False, False)

@@ -1,10 +1,13 @@
-"""Rasa NLU components: gazetteer entities for any script, and the language gate that marks
-messages in a language the assistant does not speak (yet)."""
+"""Rasa NLU components: gazetteer entities for any script, and the language gate that decides
+each message's language once (also for Arabic/Russian/Ukrainian typed in Latin letters) and
+marks messages in a language the assistant does not speak (yet) or in no language at all."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -26,7 +29,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.entities import matcher
-from bot.languages import detector
+from bot.languages import detector, registry
+from bot.romanized import RomanizedLanguageId, training_examples
+from bot.settings import PROJECT_ROOT
 
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 # Declaring a message "not in a language we speak" costs the person an answer, so the gate
@@ -35,6 +40,26 @@ UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 # for Persian at 0.6 by the detector, while the classifier was sure of the intent).
 UNSUPPORTED_MIN_CONFIDENCE = 0.85
 UNSUPPORTED_MAX_INTENT_CONFIDENCE = 0.5
+FALLBACK_INTENT = "nlu_fallback"
+LANGUAGE_DETECTION = "language_detection"  # key of the decision in the parse data
+ROMANIZED_FILE = "romanized.joblib"
+NLU_DIR = PROJECT_ROOT / "data" / "nlu"
+# "country" is where a qualification comes from; Germany is where people want to go
+DESTINATION_COUNTRY = "DE"
+# no language at all: one character repeated, or letters without any vowel-like variety
+_WORDISH = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+def is_gibberish(text: str) -> bool:
+    """A message that carries no words: "AAAA…", key mashing, a wall of one symbol."""
+    letters = [c for c in text.casefold() if c.isalpha()]
+    if not letters:
+        return False  # emoji and digits are handled by the classifier and the fallback
+    if len(letters) >= 6 and len(set(letters)) <= 2:
+        return True
+    words = _WORDISH.findall(text)
+    longest = max((len(w) for w in words), default=0)
+    return longest > 40 and " " not in text.strip()
 
 
 @DefaultV1Recipe.register(
@@ -69,6 +94,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
                     "confidence_entity": 1.0,
                 }
                 for m in self._matcher.find(text)
+                if not (m.entity == "country" and m.value == DESTINATION_COUNTRY)
             ]
             if found:
                 found = self.add_extractor_name(found)
@@ -77,20 +103,49 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
 class LanguageGate(GraphComponent):
-    """Marks a message confidently written in an unsupported language with the intent
-    `unsupported_language`, so the dialogue can answer with the list of languages instead of
-    guessing an intent from words it was never trained on. Place after the classifier."""
+    """Decides the message's language once and writes it into the parse data
+    (`language_detection`), where the language action and the gateway read it. Marks a
+    message confidently written in an unsupported language with `unsupported_language`, and
+    one without words with the fallback. Place after the classifier.
+
+    Trained: a small classifier of Latin-script text (bot/romanized.py) on the Latin-script
+    lines of data/nlu/<lang>/ — Rasa's training data does not say which language an example
+    is in, so the files are read directly (the model fingerprint covers them)."""
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> LanguageGate:
-        return cls()
+        return cls(model_storage, resource)
 
-    def __init__(self) -> None:
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 romanized: RomanizedLanguageId | None = None) -> None:
         self._detector = detector()
+        self._model_storage = model_storage
+        self._resource = resource
+        self._romanized = romanized
+
+    def train(self, training_data: TrainingData) -> Resource:
+        reg = registry()
+        texts, labels = training_examples(NLU_DIR, reg.codes, reg.latin_script)
+        if len(set(labels)) >= 2:
+            self._romanized = RomanizedLanguageId().fit(texts, labels)
+            with self._model_storage.write_to(self._resource) as directory:
+                joblib.dump(self._romanized, directory / ROMANIZED_FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LanguageGate:
+        romanized = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                romanized = joblib.load(directory / ROMANIZED_FILE)
+        except (ValueError, FileNotFoundError):
+            romanized = None
+        return cls(model_storage, resource, romanized)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -100,13 +155,19 @@ class LanguageGate(GraphComponent):
             text = message.get(TEXT) or ""
             if text.startswith("/"):  # button payloads and commands are not prose
                 continue
-            detection = self._detector.detect(text)
+            detection = self._detector.detect(text, self._romanized)
+            message.set(LANGUAGE_DETECTION, detection.as_dict(), add_to_output=True)
             intent_confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0)
-            if (detection.confident and not detection.supported
+            if is_gibberish(text):
+                self._set_intent(message, FALLBACK_INTENT)
+            elif (detection.confident and not detection.supported
                     and detection.confidence >= UNSUPPORTED_MIN_CONFIDENCE
                     and intent_confidence < UNSUPPORTED_MAX_INTENT_CONFIDENCE):
-                intent = {INTENT_NAME_KEY: UNSUPPORTED_LANGUAGE_INTENT,
-                          PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                self._set_intent(message, UNSUPPORTED_LANGUAGE_INTENT)
         return messages
+
+    @staticmethod
+    def _set_intent(message: Message, name: str) -> None:
+        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionChangeLanguage, ActionResolveLanguage
+from bot.languages import detector
 
 
 def tracker(text: str, *, intent: str = "recognition_need", slots: dict[str, Any] | None = None,
@@ -19,6 +20,8 @@ def tracker(text: str, *, intent: str = "recognition_need", slots: dict[str, Any
         "intent": {"name": intent, "confidence": 0.9},
         "entities": entities or [],
         "metadata": {"language_code": language_code} if language_code else {},
+        # what the NLU pipeline's language gate decided for this message
+        "language_detection": None if text.startswith("/") else detector().detect(text).as_dict(),
     }
     return Tracker("u1", slots or {}, latest, [], False, None, {}, "action_listen")
 
@@ -71,3 +74,21 @@ async def test_change_language_outcomes() -> None:
     assert await run(ActionChangeLanguage(), unsupported) == [
         SlotSet("language_request", "unsupported")]
     assert await run(ActionChangeLanguage(), missing) == [SlotSet("language_request", "missing")]
+
+
+async def test_the_action_uses_the_pipelines_decision_and_does_not_detect_again() -> None:
+    """One language decision per message: made in NLU (it also knows Arabic in Latin
+    letters, which a general detector does not), reused by the action."""
+    t = tracker("3andi shahadet handase w bade a3mal mo3adale", language_code="en")
+    t.latest_message["language_detection"] = {
+        "code": "ar", "confidence": 0.97, "confident": True, "supported": True,
+        "transliterated": True}
+    events = await run(ActionResolveLanguage(), t)
+    assert SlotSet("language", "ar") in events
+
+
+async def test_no_decision_in_the_parse_data_falls_back_to_the_client_language() -> None:
+    t = tracker("Чи потрібно визнавати мій диплом медсестри?", language_code="de")
+    t.latest_message.pop("language_detection")
+    events = await run(ActionResolveLanguage(), t)
+    assert SlotSet("language", "de") in events
