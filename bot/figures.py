@@ -207,12 +207,14 @@ class Wording:
     """How one language says a figure's year and a date (from data/texts/<lang>/common.yml)."""
 
     with_year: str  # "{amount} ({year})"
-    expired: str  # "{amount} in {year}; the new value applies from {date}: {url}"
+    expired: str  # "{amount} (the {year} value)"
+    expired_note: str  # "… the {year} values; new amounts apply from {date}: {url}"
     date: str  # "{day} {month} {year}"
     months: tuple[str, ...]  # 12 names, in the form `date` needs (genitive in ru/uk)
 
 
 _SLOT = re.compile(r"\{([a-z_]+)\}")
+NOTE_SUFFIX = "__expired_note"  # figure_values key of the note that goes with an expired figure
 
 
 def _fill(template: str, **values: Any) -> str:
@@ -234,10 +236,18 @@ def render_figure(fig: Figure, language: str, today: dt.date, wording: Wording) 
     shown = fig.shown(today)
     amount = format_amount(shown.value, fig.unit, language)
     if fig.expired(today):
-        next_start = fig.newest().valid_until + dt.timedelta(days=1)
-        return _fill(wording.expired, amount=amount, year=shown.year,
-                     date=format_date(next_start, wording), url=fig.url)
+        return _fill(wording.expired, amount=amount, year=shown.year)
     return _fill(wording.with_year, amount=amount, year=shown.year)
+
+
+def expired_note(fig: Figure, today: dt.date, wording: Wording) -> str | None:
+    """The line an answer with an expired figure ends with: which year its amount is from,
+    from when the new one applies, and the official page."""
+    if not fig.yearly or not fig.expired(today):
+        return None
+    next_start = fig.newest().valid_until + dt.timedelta(days=1)
+    return _fill(wording.expired_note, year=fig.shown(today).year,
+                 date=format_date(next_start, wording), url=fig.url)
 
 
 def figure_values(language: str, today: dt.date, wording: Wording,
@@ -249,4 +259,7 @@ def figure_values(language: str, today: dt.date, wording: Wording,
         out[key] = render_figure(fig, language, today, wording)
         if fig.yearly:
             out[f"{key}_year"] = str(fig.shown(today).year)
+        note = expired_note(fig, today, wording)
+        if note:
+            out[f"{key}{NOTE_SUFFIX}"] = note
     return out

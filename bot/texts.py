@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from bot.catalogue import is_topic_answer
-from bot.figures import Wording
+from bot.figures import NOTE_SUFFIX, Wording
 from bot.figures import figure_values as _figure_values
 from bot.languages import Registry, registry
 from bot.settings import PROJECT_ROOT
@@ -29,7 +29,8 @@ ANSWERS_FILE = PROJECT_ROOT / "data" / "answers.yml"
 PROFESSIONS_DIR = PROJECT_ROOT / "data" / "professions"
 GROUPS_FILE = "groups.yml"  # in PROFESSIONS_DIR
 COUNSELLOR_PAYLOAD = "/request_counsellor"
-COMMON_KEYS = ("figure_with_year", "figure_expired", "date", "months", "as_of",
+COMMON_KEYS = ("figure_with_year", "figure_expired", "figure_expired_note", "date", "months",
+               "as_of",
                "counsellor_button")
 
 Responses = dict[str, list[dict[str, Any]]]
@@ -123,7 +124,8 @@ def wording(language: str) -> Wording:
     """How figures are written in a language."""
     c = common(language)
     return Wording(with_year=str(c["figure_with_year"]), expired=str(c["figure_expired"]),
-                   date=str(c["date"]), months=tuple(str(m) for m in c["months"]))
+                   expired_note=str(c["figure_expired_note"]), date=str(c["date"]),
+                   months=tuple(str(m) for m in c["months"]))
 
 
 def figure_values(language: str, today: dt.date | None = None) -> dict[str, str]:
@@ -236,6 +238,12 @@ def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[s
     message = copy.deepcopy(variant)
     text = profession_text(name, language, profession) or str(variant.get("text", ""))
     message["text"] = fill_placeholders(text, values)
+    # an expired figure is marked with its year inline; the answer then says once from when
+    # new amounts apply and where to find them
+    notes = dict.fromkeys(values[f"{key}{NOTE_SUFFIX}"] for key in _VARIABLE.findall(text)
+                          if f"{key}{NOTE_SUFFIX}" in values)
+    for note in notes:
+        message["text"] = f"{message['text']}\n{note}"
     buttons = [{**b, "title": fill_placeholders(str(b.get("title", "")), values),
                 "payload": fill_placeholders(str(b.get("payload", "")), values)}
                for b in variant.get("buttons") or []]

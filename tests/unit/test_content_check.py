@@ -158,12 +158,12 @@ def test_common_fragments_are_checked(project: Path) -> None:
     file = project / "data/texts/tr/common.yml"
     fragments = yaml.safe_load(file.read_text(encoding="utf-8"))
     del fragments["as_of"]
-    fragments["figure_expired"] = "{amount} ({year})"
+    fragments["figure_expired_note"] = "{year} ({url})"
     fragments["months"] = fragments["months"][:11]
     file.write_text(yaml.safe_dump(fragments, allow_unicode=True), encoding="utf-8")
     output = render(check(root=project, today=dt.date(2026, 12, 1)))
     assert "ERROR   data/texts/tr/common.yml: as_of: missing fragment" in output
-    assert "ERROR   data/texts/tr/common.yml: figure_expired: placeholders" in output
+    assert "ERROR   data/texts/tr/common.yml: figure_expired_note: placeholders" in output
     assert "ERROR   data/texts/tr/common.yml: months: needs the 12 month names" in output
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.figures import FigureError, add_months, figures, format_amount, load_figures
+from bot.figures import (
+    NOTE_SUFFIX,
+    FigureError,
+    add_months,
+    figures,
+    format_amount,
+    load_figures,
+)
 from bot.texts import figure_values
 
 # The official thresholds (facts.md, BMI notices), independent of the formula.
@@ -93,16 +100,23 @@ def test_the_value_valid_on_the_day_is_used() -> None:
 def test_an_expired_figure_is_not_presented_as_current() -> None:
     day = dt.date(2027, 1, 2)
     en, de, ru = (figure_values(lang, day) for lang in ("en", "de", "ru"))
-    assert en["blue_card_salary"] == ("€50,700 in 2026; the new value applies from "
-                                      "1 January 2027: https://www.make-it-in-germany.com")
-    assert de["blue_card_salary"] == ("50.700 € im Jahr 2026; ab dem 1. Januar 2027 gilt ein "
-                                      "neuer Wert: https://www.make-it-in-germany.com")
-    assert ru["skilled_worker_salary_45plus"].startswith("55\u202f770 € в 2026 году; с 1 января "
-                                                         "2027 г.")
+    assert en["blue_card_salary"] == "€50,700 (the 2026 value)"
+    assert de["blue_card_salary"] == "50.700 € (Wert für 2026)"
+    assert ru["skilled_worker_salary_45plus"] == "55\u202f770 € (значение 2026 года)"
+    # and the answer that shows it says from when new amounts apply, and where to look
+    assert en["blue_card_salary" + NOTE_SUFFIX] == (
+        "Amounts marked with a year are the 2026 values; new amounts apply from "
+        "1 January 2027: https://www.make-it-in-germany.com")
+    assert de["blue_card_salary" + NOTE_SUFFIX] == (
+        "Beträge mit Jahreszahl sind die Werte für 2026; ab dem 1. Januar 2027 gelten neue "
+        "Beträge: https://www.make-it-in-germany.com")
     assert en["blue_card_salary_year"] == "2026"
     assert en["minimum_wage"] == "€14.60/h (2027)"  # has its 2027 value
-    assert figure_values("en", dt.date(2028, 1, 1))["minimum_wage"].startswith(
-        "€14.60/h in 2027; the new value applies from 1 January 2028: https://www.bmas.de")
+    assert "minimum_wage" + NOTE_SUFFIX not in en
+    later = figure_values("en", dt.date(2028, 1, 1))
+    assert later["minimum_wage"] == "€14.60/h (the 2027 value)"
+    assert later["minimum_wage" + NOTE_SUFFIX].endswith(
+        "new amounts apply from 1 January 2028: https://www.bmas.de")
 
 
 def test_expiry_and_recheck() -> None:
