@@ -179,6 +179,7 @@ def test_profession_answers_are_checked(project: Path) -> None:
     groups = yaml.safe_load((prof / "groups.yml").read_text(encoding="utf-8"))
     groups["welder"].append("astronaut")
     (prof / "groups.yml").write_text(yaml.safe_dump(groups), encoding="utf-8")
+    (prof / "ar.yml").unlink(missing_ok=True)  # a language without its profession file
 
     output = render(check(root=project, today=dt.date(2026, 12, 1)))
     assert ("ERROR   data/professions/de.yml: nurse.work_during_recognition: missing "
