@@ -174,7 +174,7 @@ def test_profession_answers_are_checked(project: Path) -> None:
     english["nurse"]["visa_nonsense"] = "x"
     (prof / "en.yml").write_text(yaml.safe_dump(english, allow_unicode=True), encoding="utf-8")
     german = {"nurse": {"recognition_need": "Pflege ist reglementiert.",
-                        "recognition_costs": "Etwa 600 €.", "recognition_process": "x"}}
+                        "recognition_costs": "Etwa 600 €.", "recognition_academic": "x"}}
     (prof / "de.yml").write_text(yaml.safe_dump(german, allow_unicode=True), encoding="utf-8")
     groups = yaml.safe_load((prof / "groups.yml").read_text(encoding="utf-8"))
     groups["welder"].append("astronaut")
@@ -187,7 +187,7 @@ def test_profession_answers_are_checked(project: Path) -> None:
     assert "ERROR   data/professions/ar.yml: nurse.recognition_need: missing translation" \
         in output
     assert "ERROR   data/professions/de.yml: nurse.recognition_costs: placeholders []" in output
-    assert "ERROR   data/professions/de.yml: nurse.recognition_process: not in " \
+    assert "ERROR   data/professions/de.yml: nurse.recognition_academic: not in " \
         "data/professions/en.yml" in output
     assert "ERROR   data/professions/en.yml: nurse.recognition_costs: unknown placeholder " \
         "{nonsense}" in output
