@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import cases
+from bot import cases, desk
 from bot.db.models import Counsellor, Organisation
 from bot.db.session import session_scope
 from bot.directory import STATES, TOPICS
@@ -55,6 +55,16 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def operator_slots() -> list[EventType]:
+    """Who runs the service and where the privacy notice is, for the consent text."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    operator = getattr(settings, "operator_name", "") or "Brücke network"
+    url = getattr(settings, "privacy_url", "") or "/privacy"
+    return [SlotSet("operator", operator), SlotSet("privacy_link", url)]
+
+
 def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or registry().default
 
@@ -72,7 +82,8 @@ class ActionStartHandover(Action):
             if case is not None:
                 return [SlotSet("case_ref", case.ref), SlotSet("handover_state", "open_case")]
         # a new handover asks the topic again; region, profession, country carry over
-        return [SlotSet("handover_topic", None), SlotSet("handover_state", "consent")]
+        return [*operator_slots(), SlotSet("handover_topic", None),
+                SlotSet("handover_state", "consent")]
 
 
 class ActionRecordConsent(Action):
@@ -203,6 +214,5 @@ class ActionCancelCase(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        with session_scope() as session:
-            case = cases.cancel_by_user(session, conversation_id=tracker.sender_id)
+        case = desk.cancel_by_person(tracker.sender_id)
         return [SlotSet("handover_state", "cancelled" if case else "no_case")]

@@ -46,7 +46,8 @@ UNTRANSLATED_PAYLOAD_PREFIXES = ("/change_language",)
 # Values that actions and the Telegram gateway pass when they send a response.
 SENDER_VARIABLES = frozenset({"case_ref", "case_id", "counsellor", "organisation",
                               "office_hours", "language", "topic", "region", "profession",
-                              "country", "first_messages", "cases"})
+                              "country", "first_messages", "cases", "deleted", "replaced",
+                              "failed"})
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELDOUT_EXAMPLES = 5
 FIGURE_WARNING_DAYS = 45  # warn this many days before a yearly figure's last value ends

@@ -8,9 +8,13 @@ from typing import Any
 
 import httpx
 
+TIMEOUT = 10.0  # seconds for one turn of the assistant
+
 
 @dataclass(frozen=True)
 class Reply:
+    """One message of the assistant, with its buttons."""
+
     text: str
     buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
 
@@ -19,12 +23,14 @@ class RasaAssistant:
     """Async client of one Rasa server."""
 
     def __init__(self, base_url: str, api_token: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = TIMEOUT) -> None:
         self._base = base_url.rstrip("/")
         self._token = api_token
-        self._client = httpx.AsyncClient(timeout=timeout)
+        # a few seconds: a person waiting longer is better told to write again
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
 
     async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        """The assistant's replies; raises httpx.HTTPError when it is down, slow or fails."""
         response = await self._client.post(
             f"{self._base}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata})
