@@ -1,5 +1,5 @@
 """How updates come in: chats in parallel, one chat strictly in order
-(docs/decisions/0005-gateway-concurrency.md), and an update that cannot be parsed is logged
+(docs/decisions/0006-gateway-concurrency.md), and an update that cannot be parsed is logged
 once by its update_id and skipped, so polling goes on."""
 
 from __future__ import annotations
