@@ -3,10 +3,13 @@ conversation language (loopback only, with a token)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from bot.settings import TOKEN_HEADER
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ class RasaAssistant:
                  timeout: float = 30.0) -> None:
         self._base = base_url.rstrip("/")
         self._token = api_token
-        self._client = httpx.AsyncClient(timeout=timeout)
+        rest_token = os.environ.get("RASA_REST_TOKEN")  # checked by extensions/rest_channel.py
+        headers = {TOKEN_HEADER: rest_token} if rest_token else None
+        self._client = httpx.AsyncClient(timeout=timeout, headers=headers)
 
     async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
         response = await self._client.post(
