@@ -145,8 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import logs
+
+    from bot.db.migrate import SchemaNotCurrentError
+    from bot.settings import MissingSettingError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    logs.setup()
+    try:
+        return int(args.func(args))
+    except (SchemaNotCurrentError, MissingSettingError) as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

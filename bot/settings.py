@@ -93,6 +93,11 @@ class Settings(BaseSettings):
                 "_ or -): webhook mode (TELEGRAM_WEBHOOK_URL) needs it to verify Telegram.")
         return secret
 
+    def text_variables(self) -> dict[str, str]:
+        """Placeholders of the texts that come from the settings ({operator_name} and
+        {privacy_url} in utter_privacy), for the response generator and bot.texts.render."""
+        return {"operator_name": self.operator_name, "privacy_url": self.privacy_url}
+
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
