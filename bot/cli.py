@@ -146,7 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from bot import logs
-
     from bot.db.migrate import SchemaNotCurrentError
     from bot.settings import MissingSettingError
 
