@@ -3,10 +3,13 @@ conversation language (loopback only, with a token)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from bot.settings import TOKEN_HEADER
 
 TIMEOUT = 10.0  # seconds for one turn of the assistant
 
@@ -26,8 +29,11 @@ class RasaAssistant:
                  timeout: float = TIMEOUT) -> None:
         self._base = base_url.rstrip("/")
         self._token = api_token
+        rest_token = os.environ.get("RASA_REST_TOKEN")  # checked by extensions/rest_channel.py
+        headers = {TOKEN_HEADER: rest_token} if rest_token else None
         # a few seconds: a person waiting longer is better told to write again
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0),
+                                         headers=headers)
 
     async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
         """The assistant's replies; raises httpx.HTTPError when it is down, slow or fails."""

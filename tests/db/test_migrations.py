@@ -46,3 +46,18 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
             "include_name": lambda name, type_, parent: name != "bruecke_alembic_version"})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_processes_only_check_the_schema_and_say_what_to_run(tmp_path: Path) -> None:
+    import pytest
+
+    from bot.db.migrate import SchemaNotCurrentError, check_head
+    from bot.db.session import engine_for
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with pytest.raises(SchemaNotCurrentError, match="python -m bot db upgrade"):
+        engine_for(url)
+    assert not TABLES & set(inspect(make_engine(url)).get_table_names())  # nothing migrated
+    upgrade(make_engine(url))
+    check_head(make_engine(url))
+    assert engine_for(url) is engine_for(url)
