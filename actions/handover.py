@@ -55,16 +55,6 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def operator_slots() -> list[EventType]:
-    """Who runs the service and where the privacy notice is, for the consent text."""
-    from bot.settings import get_settings
-
-    settings = get_settings()
-    operator = getattr(settings, "operator_name", "") or "Brücke network"
-    url = getattr(settings, "privacy_url", "") or "/privacy"
-    return [SlotSet("operator", operator), SlotSet("privacy_link", url)]
-
-
 def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or registry().default
 
@@ -82,7 +72,7 @@ class ActionStartHandover(Action):
             if case is not None:
                 return [SlotSet("case_ref", case.ref), SlotSet("handover_state", "open_case")]
         # a new handover asks the topic again; region, profession, country carry over
-        return [*operator_slots(), SlotSet("handover_topic", None),
+        return [SlotSet("handover_topic", None),
                 SlotSet("handover_state", "consent")]
 
 

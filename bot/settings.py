@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     def text_variables(self) -> dict[str, str]:
         """Placeholders of the texts that come from the settings ({operator_name} and
         {privacy_url} in utter_privacy), for the response generator and bot.texts.render."""
-        return {"operator_name": self.operator_name, "privacy_url": self.privacy_url}
+        # without a notice of its own the operator's texts point to the privacy answer
+        return {"operator_name": self.operator_name, "privacy_url": self.privacy_url or "/privacy"}
 
     @property
     def uses_sqlite(self) -> bool:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import traceback
 
 import httpx
 from telegram import Update
@@ -25,6 +24,9 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import desk
+from bot.logs import format_frames
+from bot.logs import setup as setup_logging
+from bot.retention import purge_expired
 from bot.settings import Settings
 from bot.texts import render
 from connectors.assistant import RasaAssistant
@@ -99,11 +101,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ------------------------------------------------------------------ background work
 
 
+PURGE_EVERY = dt.timedelta(days=1)
+
+
 async def background_pass(application: Application) -> int:
-    """Waiting cases (re-offer, escalation) and one pass over the outbox."""
+    """Waiting cases (re-offer, escalation), one pass over the outbox, and once a day the
+    retention purge (bot/retention.py; idempotent, so several gateways may run it)."""
     gw: Gateway = application.bot_data["gateway"]
     await asyncio.to_thread(desk.pending_work, escalate_after=gw.escalate_after)
-    return await work_off(application.bot)
+    sent = await work_off(application.bot)
+    now = dt.datetime.now(dt.timezone.utc)
+    last = application.bot_data.get("last_purge")
+    if last is None or now - last >= PURGE_EVERY:
+        application.bot_data["last_purge"] = now
+        purged = await asyncio.to_thread(purge_expired)
+        logger.info("Retention purge: %s", purged.as_dict())  # counts only
+    return sent
 
 
 async def work_loop(application: Application) -> None:
@@ -123,11 +136,8 @@ async def work_loop(application: Application) -> None:
 
 
 def _frames(error: BaseException | None) -> str:
-    """The traceback as file:line (function) frames, without the exception's message."""
-    if error is None or error.__traceback__ is None:
-        return "?"
-    return " < ".join(f"{f.filename}:{f.lineno} ({f.name})"
-                      for f in reversed(traceback.extract_tb(error.__traceback__)[-6:]))
+    """The traceback's frames, without the exception's message (it may quote a person)."""
+    return format_frames(error) or "?"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,7 +196,8 @@ def build_application(settings: Settings, assistant: RasaAssistant | None = None
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(CommandHandler("start", people.on_start, filters=private))
     for command, payload in (("help", "/help"), ("language", "/change_language"),
-                             ("delete", "/delete_my_data"), ("mydata", "/privacy")):
+                             ("delete", "/delete_my_data"), ("mydata", "/show_my_data"),
+                             ("privacy", "/privacy")):
         application.add_handler(CommandHandler(command, people.command_to_assistant(payload),
                                                filters=private))
     for command in ("cases", "close", "release", "queue", "assign"):
@@ -217,11 +228,7 @@ def run(settings: Settings) -> None:
 def main() -> int:
     from bot.settings import MissingSettingError, get_settings
 
-    logging.basicConfig(level=get_settings().log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, which contains the bot token; PTB logs raw updates
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.WARNING)
+    setup_logging()  # no texts, tokens or raw updates at any level (bot/logs.py)
     try:
         run(get_settings())
     except MissingSettingError as error:
