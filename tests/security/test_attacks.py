@@ -196,9 +196,14 @@ async def test_a_relay_that_fails_once_is_retried_and_not_lost(stub, gateway) ->
     await stub.wait_for(lambda: any("не можна втратити" in m["text"] for m in stub.to(OLENA)),
                         timeout=60)
     assert stub.failures == 0
-    with session_scope() as session:
-        rows = session.execute(select(Outbox).where(Outbox.case_id == case_id)).scalars()
-        assert all(r.done_at is not None for r in rows)
+
+    def all_done() -> bool:  # marked done only once Telegram confirmed, right after the send
+        with session_scope() as session:
+            rows = list(session.execute(
+                select(Outbox).where(Outbox.case_id == case_id)).scalars())
+            return bool(rows) and all(r.done_at is not None for r in rows)
+
+    await stub.wait_for(all_done, timeout=10)
 
 
 async def test_the_person_is_told_when_the_assistant_is_down(stub, data_dir) -> None:

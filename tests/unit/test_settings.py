@@ -37,7 +37,9 @@ def test_operator_and_retention_defaults(monkeypatch) -> None:
                  "BIND_HOST"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
-    assert settings.text_variables() == {"operator_name": "Brücke network", "privacy_url": ""}
+    # without a privacy notice of its own, texts point to the privacy answer (/privacy)
+    assert settings.text_variables() == {"operator_name": "Brücke network",
+                                         "privacy_url": "/privacy"}
     assert (settings.retention_cases_days, settings.retention_idle_days) == (180, 365)
     assert settings.bind_host == "127.0.0.1"
     settings.require_shared_tokens()  # loopback needs no shared tokens
