@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # quiet TensorFlow/SQLAlchemy start-up noise; never hides errors
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# no usage metadata to Rasa from any target (training, validation, tests, run)
+export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
@@ -32,8 +34,8 @@ run: train ## start the assistant: Telegram if TELEGRAM_BOT_TOKEN is set, else a
 test: train ## run every test (validation, unit, actions, conversations, NLU evaluation)
 	$(PY) -m pytest
 
-eval: train ## per-language NLU accuracy on the held-out sets, with confusions
-	$(PY) -m tools.evaluate
+eval: train ## NLU accuracy per language and style, confidently wrong, baseline side by side
+	PYTHONWARNINGS=ignore $(PY) -m tools.evaluate
 
 validate: setup ## rasa data validate --fail-on-warnings (known false positives: tests/test_validate.py)
 	$(PY) -m rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml --fail-on-warnings
@@ -46,7 +48,7 @@ bench: train ## model load and per-message timings
 	$(PY) -m tools.bench
 
 bench-load: train ## open-loop load through the real gateway and a Bot API stand-in, vs Rasa alone
-	$(PY) -m tools.bench_load
+	PYTHONWARNINGS=ignore $(PY) -m tools.bench_load
 
 lint: setup ## ruff and mypy
 	$(PY) -m ruff check bot actions extensions connectors tools tests

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import cases
+from bot import cases, desk
 from bot.db.models import Counsellor, Organisation
 from bot.db.session import session_scope
 from bot.directory import STATES, TOPICS
@@ -72,7 +72,8 @@ class ActionStartHandover(Action):
             if case is not None:
                 return [SlotSet("case_ref", case.ref), SlotSet("handover_state", "open_case")]
         # a new handover asks the topic again; region, profession, country carry over
-        return [SlotSet("handover_topic", None), SlotSet("handover_state", "consent")]
+        return [SlotSet("handover_topic", None),
+                SlotSet("handover_state", "consent")]
 
 
 class ActionRecordConsent(Action):
@@ -203,6 +204,5 @@ class ActionCancelCase(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        with session_scope() as session:
-            case = cases.cancel_by_user(session, conversation_id=tracker.sender_id)
+        case = desk.cancel_by_person(tracker.sender_id)
         return [SlotSet("handover_state", "cancelled" if case else "no_case")]

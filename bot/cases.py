@@ -1,5 +1,7 @@
-"""Case lifecycle: create (with routing), claim (atomic: the first counsellor wins),
-release, reassign, close with an outcome, cancel by the person, messages of a case."""
+"""Case lifecycle: create (with routing), claim (atomic: the first of the counsellors it was
+offered to wins), release, assignment by a coordinator, close with an outcome, cancel by the
+person, re-offer and escalation of cases nobody took, messages of a case. Who may do what
+is decided in bot/access.py."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot import access
 from bot.db.models import (
     Case,
     CaseMessage,
@@ -101,11 +104,17 @@ def create_case(session: Session, *, conversation_id: str, language: str, topic:
 
 
 def claim(session: Session, *, case_id: int, counsellor_id: str) -> bool:
-    """Take a case. Atomic: one UPDATE guarded by the status, so of two counsellors pressing
-    "Take" at once exactly one wins. Returns whether this counsellor got it."""
+    """Take a case offered to this counsellor. Atomic: one UPDATE guarded by the status, so
+    of two counsellors pressing "Take" at once exactly one wins. Returns whether this
+    counsellor got it; raises NotAllowed when the case was never offered to them."""
     counsellor = session.get(Counsellor, counsellor_id)
-    if counsellor is None or not counsellor.active:
-        raise CaseError("unknown or inactive counsellor")
+    case = session.get(Case, case_id)
+    if not access.offered_to(counsellor, case):
+        raise access.NotAllowed("this case was not offered to this counsellor")
+    return _claim_for(session, case_id, counsellor_id)
+
+
+def _claim_for(session: Session, case_id: int, counsellor_id: str) -> bool:
     result = session.execute(
         update(Case)
         .where(Case.id == case_id, Case.status.in_((CaseStatus.QUEUED, CaseStatus.OFFERED)))
@@ -118,40 +127,120 @@ def claim(session: Session, *, case_id: int, counsellor_id: str) -> bool:
 
 def _own_claimed(session: Session, case_id: int, counsellor_id: str) -> Case:
     case = session.get(Case, case_id)
-    if case is None or case.status != CaseStatus.CLAIMED or case.assignee_id != counsellor_id:
-        raise CaseError("not a case claimed by this counsellor")
+    if not access.may_act(session.get(Counsellor, counsellor_id), case):
+        raise access.NotAllowed("not a case claimed by this counsellor")
+    assert case is not None
     return case
 
 
 def release(session: Session, *, case_id: int, counsellor_id: str) -> Case:
-    """Give a claimed case back: it is offered again, and the counsellors are told anew
-    (old notifications are forgotten)."""
+    """Give a claimed case back: it is offered again and the counsellors are told anew.
+    The earlier messages in counsellors' chats stay recorded (erasure removes them)."""
     case = _own_claimed(session, case_id, counsellor_id)
     case.status, case.assignee_id, case.claimed_at = CaseStatus.OFFERED, None, None
     case.notified_at = None
-    session.execute(delete(CaseOffer).where(CaseOffer.case_id == case_id))
     session.flush()
     return case
 
 
-def reassign(session: Session, *, case_id: int, to_counsellor_id: str) -> Case:
-    """An operator hands an open case to a given counsellor."""
+def assign(session: Session, *, case_id: int, coordinator_id: str,
+           to_counsellor_id: str) -> bool:
+    """A coordinator hands an unclaimed case to a counsellor of their organisation; atomic
+    like `claim`. Returns False when someone took it first."""
     case = session.get(Case, case_id)
+    coordinator = session.get(Counsellor, coordinator_id)
     target = session.get(Counsellor, to_counsellor_id)
-    if case is None or case.status not in OPEN:
-        raise CaseError("no open case with that number")
-    if target is None or not target.active:
-        raise CaseError("unknown or inactive counsellor")
-    case.status, case.assignee_id, case.claimed_at = CaseStatus.CLAIMED, target.id, utcnow()
-    session.flush()
-    return case
+    if not access.may_assign(coordinator, case, target):
+        raise access.NotAllowed("this coordinator may not assign this case to this person")
+    assert case is not None and target is not None
+    if not access.offered_to(target, case):
+        entry = {"counsellor_id": target.id, "organisation_id": target.organisation_id,
+                 "language": case.language, "on_duty": True, "load": 0,
+                 "reasons": [f"assigned by coordinator {coordinator_id}"]}
+        case.routing = [*(case.routing or []), entry]
+        session.flush()
+    return _claim_for(session, case_id, target.id)
 
 
 def close(session: Session, *, case_id: int, counsellor_id: str, outcome: Outcome) -> Case:
+    """The counsellor ends their case with an outcome (never `cancelled`)."""
+    if not access.may_close_with(outcome):
+        raise access.NotAllowed("counsellors cannot close with this outcome")
     case = _own_claimed(session, case_id, counsellor_id)
     case.status, case.outcome, case.closed_at = CaseStatus.CLOSED, outcome, utcnow()
     session.flush()
     return case
+
+
+def _request_of(case: Case) -> Request:
+    other = any(c.get("language") != case.language for c in case.routing or [])
+    return Request(case.language, case.topic, case.region, accept_other_language=other)
+
+
+def reroute(session: Session, case: Case, *, at: dt.datetime) -> bool:
+    """Route an unclaimed case again (people went off duty, capacity freed, the directory
+    changed); it is announced anew. Returns whether anybody fits now."""
+    found = candidates_for(session, _request_of(case), at=at)
+    case.status, case.assignee_id, case.claimed_at = (
+        CaseStatus.OFFERED if found else CaseStatus.QUEUED), None, None
+    case.routing = [c.as_dict() for c in found[:OFFER_TO]]
+    case.notified_at = None
+    session.flush()
+    return bool(found)
+
+
+def reoffer_cases_of(session: Session, *, counsellor_ids: list[str],
+                     at: dt.datetime | None = None) -> list[int]:
+    """Open cases held by, or offered only to, these (deactivated) counsellors are routed
+    again. Returns their ids."""
+    at = at or dt.datetime.now(dt.timezone.utc)
+    gone = set(counsellor_ids)
+    out = []
+    for case in session.execute(select(Case).where(Case.status.in_(OPEN))).scalars():
+        routed = {c.get("counsellor_id") for c in case.routing or []}
+        if case.assignee_id in gone or (case.status is CaseStatus.OFFERED and routed
+                                        and routed <= gone):
+            reroute(session, case, at=at)
+            out.append(case.id)
+    return out
+
+
+def queued_cases(session: Session) -> list[Case]:
+    return list(session.execute(select(Case).where(Case.status == CaseStatus.QUEUED)
+                                .order_by(Case.id)).scalars())
+
+
+def unclaimed_cases(session: Session) -> list[Case]:
+    return list(session.execute(select(Case).where(Case.status.in_(access.UNCLAIMED))
+                                .order_by(Case.id)).scalars())
+
+
+def due_for_escalation(session: Session, *, older_than: dt.datetime) -> list[Case]:
+    """Unclaimed cases created before `older_than` that were not widened yet."""
+    return list(session.execute(
+        select(Case).where(Case.status.in_(access.UNCLAIMED), Case.escalated_at.is_(None),
+                           Case.created_at < older_than.replace(tzinfo=None))
+        .order_by(Case.id)).scalars())
+
+
+def escalate(session: Session, case: Case, *, at: dt.datetime) -> list[Candidate]:
+    """Nobody took the case in time: offer it also to the next matching organisation(s)
+    (else to further counsellors), and mark it escalated. Returns the new candidates."""
+    routed = {c.get("counsellor_id") for c in case.routing or []}
+    routed_orgs = {c.get("organisation_id") for c in case.routing or []}
+    request = _request_of(case)
+    found = [c for c in candidates_for(session, request, at=at) if c.counsellor_id not in routed]
+    if not found and not request.accept_other_language:
+        found = [c for c in candidates_for(session, Request(
+            case.language, case.topic, None), at=at) if c.counsellor_id not in routed]
+    new_orgs = [c for c in found if c.organisation_id not in routed_orgs]
+    extra = (new_orgs or found)[:OFFER_TO]
+    case.routing = [*(case.routing or []), *(c.as_dict() for c in extra)]
+    case.escalated_at = utcnow()
+    if extra and case.status is CaseStatus.QUEUED:
+        case.status = CaseStatus.OFFERED
+    session.flush()
+    return extra
 
 
 def cancel_by_user(session: Session, *, conversation_id: str) -> Case | None:
@@ -194,15 +283,19 @@ def mark_notified(session: Session, *, case_id: int) -> bool:
 
 
 def record_offer(session: Session, *, case_id: int, counsellor_id: str, chat_id: int,
-                 message_id: int) -> None:
+                 message_id: int, kind: str = "offer") -> None:
+    """Remember a bot message in a counsellor's chat about a case (offer or relay)."""
     session.add(CaseOffer(case_id=case_id, counsellor_id=counsellor_id, chat_id=chat_id,
-                          message_id=message_id))
+                          message_id=message_id, kind=kind))
     session.flush()
 
 
-def offers(session: Session, *, case_id: int) -> list[CaseOffer]:
-    return list(session.execute(select(CaseOffer).where(CaseOffer.case_id == case_id))
-                .scalars())
+def offers(session: Session, *, case_id: int, kind: str | None = "offer") -> list[CaseOffer]:
+    """The case's messages in counsellors' chats: offers by default, every kind with None."""
+    query = select(CaseOffer).where(CaseOffer.case_id == case_id)
+    if kind is not None:
+        query = query.where(CaseOffer.kind == kind)
+    return list(session.execute(query.order_by(CaseOffer.id)).scalars())
 
 
 def case_of_message(session: Session, *, chat_id: int, message_id: int) -> Case | None:

@@ -148,6 +148,20 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.retention import purge_expired
+
+    now = (dt.datetime.combine(dt.date.fromisoformat(args.today), dt.time(),
+                               tzinfo=dt.timezone.utc) if args.today else None)
+    result = purge_expired(now=now, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb}: " + ", ".join(f"{name.replace('_', ' ')} {n}"
+                                  for name, n in result.as_dict().items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bruecke", description="Brücke maintenance commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,12 +191,27 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("revision", nargs="?", default=None)
     db.set_defaults(func=lambda a: _db(argparse.Namespace(
         action=a.action, revision=a.revision or ("head" if a.action == "upgrade" else "base"))))
+
+    purge = sub.add_parser("purge", help="delete closed cases and idle conversations past "
+                                         "their retention time (RETENTION_*_DAYS)")
+    purge.add_argument("--today", default=None, help="YYYY-MM-DD to compute the ages from")
+    purge.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    purge.set_defaults(func=_purge)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import logs
+    from bot.db.migrate import SchemaNotCurrentError
+    from bot.settings import MissingSettingError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    logs.setup()
+    try:
+        return int(args.func(args))
+    except (SchemaNotCurrentError, MissingSettingError) as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

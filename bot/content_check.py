@@ -46,7 +46,14 @@ UNTRANSLATED_PAYLOAD_PREFIXES = ("/change_language",)
 # Values that actions and the Telegram gateway pass when they send a response.
 SENDER_VARIABLES = frozenset({"case_ref", "case_id", "counsellor", "organisation",
                               "office_hours", "language", "topic", "region", "profession",
-                              "country", "first_messages", "cases"})
+                              "country", "first_messages", "cases",
+                              # the erasure report (bot/desk.erase_person)
+                              "deleted", "replaced", "failed",
+                              # action_show_my_data (bot/data_export.summary)
+                              "messages", "case_count", "case_messages", "consent_count",
+                              "fields", "languages", "first_date", "last_date",
+                              # settings OPERATOR_NAME, PRIVACY_URL (filled by the NLG)
+                              "operator_name", "privacy_url"})
 MIN_TRAINING_EXAMPLES = 25
 MIN_HELDOUT_EXAMPLES = 5
 FIGURE_WARNING_DAYS = 45  # warn this many days before a yearly figure's last value ends

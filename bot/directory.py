@@ -1,5 +1,6 @@
 """The counsellor directory: import from YAML (all-or-nothing, errors with position and
-field), list, and the views the routing needs."""
+field; counsellors missing from the file are deactivated and their open cases offered again),
+list, and finding a counsellor by Telegram user id."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class DirectoryError(ValueError):
 class ImportResult:
     organisations: int
     counsellors: int
+    deactivated: tuple[str, ...] = ()  # counsellor ids no longer in the file
+    reoffered: tuple[int, ...] = ()  # their open cases, offered again
 
 
 def _check_list(value: Any, where: str, allowed: frozenset[str] | None,
@@ -111,21 +114,31 @@ def validate(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             parse_hours(str(hours))
         except HoursError as error:
             problems.append(f"{where}.hours: {error}")
-        chat = c.get("telegram_chat_id")
+        # the Telegram user id; `telegram_chat_id` (older files) means the same for the
+        # private chat in which counsellors talk to the bot
+        key = "telegram_user_id" if "telegram_user_id" in c else "telegram_chat_id"
+        chat = c.get(key)
+        if "telegram_user_id" in c and "telegram_chat_id" in c \
+                and c["telegram_chat_id"] != c["telegram_user_id"]:
+            problems.append(f"{where}.telegram_user_id: differs from telegram_chat_id")
         if chat is not None:
-            if not isinstance(chat, int) or isinstance(chat, bool):
-                problems.append(f"{where}.telegram_chat_id: must be a number")
+            if not isinstance(chat, int) or isinstance(chat, bool) or chat <= 0:
+                problems.append(f"{where}.{key}: must be a positive number (a user id)")
             elif chat in seen_chats:
-                problems.append(f"{where}.telegram_chat_id: used by two counsellors")
+                problems.append(f"{where}.{key}: used by two counsellors")
             else:
                 seen_chats.add(chat)
         active = c.get("active", True)
         if not isinstance(active, bool):
             problems.append(f"{where}.active: must be true or false")
+        coordinator = c.get("coordinator", False)
+        if not isinstance(coordinator, bool):
+            problems.append(f"{where}.coordinator: must be true or false")
         couns.append({"id": cid, "name": c.get("name"), "organisation_id": c.get("organisation"),
                       "languages": languages, "topics": topics, "regions": regions,
                       "capacity": capacity, "hours": str(hours or ""),
-                      "telegram_chat_id": chat, "active": active})
+                      "telegram_user_id": chat, "active": active,
+                      "coordinator": coordinator})
     if problems:
         raise DirectoryError(problems)
     return orgs, couns
@@ -140,7 +153,8 @@ def _iso_639_1() -> set[str]:
 
 def import_file(session: Session, path: Path) -> ImportResult:
     """Upsert organisations and counsellors from a YAML file; nothing is written when any
-    entry is bad (DirectoryError lists them all)."""
+    entry is bad (DirectoryError lists them all). The file is the whole directory:
+    counsellors missing from it are deactivated, and their open cases offered again."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -151,6 +165,13 @@ def import_file(session: Session, path: Path) -> ImportResult:
         row.name, row.regions = org["name"], org["regions"]
         session.add(row)
     session.flush()
+    listed = {c["id"] for c in couns}
+    gone = [row for row in session.execute(select(Counsellor)).scalars()
+            if row.id not in listed and row.active]
+    for row in gone:
+        # free the user id first: a new entry may carry it
+        row.active, row.telegram_user_id, row.coordinator = False, None, False
+    session.flush()
     for c in couns:
         row = session.get(Counsellor, c["id"]) or Counsellor(id=c["id"])
         for key, value in c.items():
@@ -158,14 +179,20 @@ def import_file(session: Session, path: Path) -> ImportResult:
                 setattr(row, key, value)
         session.add(row)
     session.flush()
-    return ImportResult(len(orgs), len(couns))
+    from bot.cases import reoffer_cases_of
+
+    inactive = [row.id for row in session.execute(
+        select(Counsellor).where(Counsellor.active.is_(False))).scalars()]
+    reoffered = reoffer_cases_of(session, counsellor_ids=inactive)
+    return ImportResult(len(orgs), len(couns), tuple(r.id for r in gone), tuple(reoffered))
 
 
 def list_counsellors(session: Session) -> list[Counsellor]:
     return list(session.execute(select(Counsellor).order_by(Counsellor.id)).scalars())
 
 
-def counsellor_by_chat(session: Session, *, chat_id: int) -> Counsellor | None:
+def counsellor_by_user(session: Session, *, user_id: int) -> Counsellor | None:
+    """The active counsellor with this Telegram user id, if any."""
     return session.execute(
-        select(Counsellor).where(Counsellor.telegram_chat_id == chat_id, Counsellor.active)
+        select(Counsellor).where(Counsellor.telegram_user_id == user_id, Counsellor.active)
     ).scalar_one_or_none()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,16 +23,31 @@ ERASE_ACTION = "action_delete_my_data"
 @lru_cache(maxsize=4)
 def _secret(data_dir: Path) -> bytes:
     """Key of the pseudonyms: BRUECKE_SECRET, else a random key kept in the data folder
-    (created once, never logged), so references stay stable across restarts."""
-    configured = get_settings().secret
+    (created once, atomically, never logged), so references stay stable across restarts.
+    Off SQLite the secret is required: each host would otherwise make its own key."""
+    settings = get_settings()
+    configured = settings.secret
     if configured is not None and configured.get_secret_value():
         return configured.get_secret_value().encode()
+    settings.require_secret_off_sqlite()
     path = data_dir / "pseudonym.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of two processes starting at once, exactly one creates the key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+    for _ in range(50):  # the creator may still be writing
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key.encode()
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it to create a new pseudonym key")
 
 
 def user_ref(conversation_id: str) -> str:

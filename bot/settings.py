@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +12,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values people paste from tutorials; treated as "not set" so a bad token fails at start.
 _PLACEHOLDER_TOKENS = {"", "changeme", "your-token", "<token>", "TOKEN", "123:abc"}
+
+# Shared tokens between our own processes (Rasa server, action server, gateway).
+TOKEN_HEADER = "X-Bruecke-Token"
+MIN_SHARED_TOKEN = 16
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and "localhost"; anything else is reachable from outside."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip()).is_loopback
+    except ValueError:
+        return False
 
 
 class MissingSettingError(RuntimeError):
@@ -34,6 +49,17 @@ class Settings(BaseSettings):
     # where the gateway reaches Rasa (REST channel and, with the token, the HTTP API)
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
     rasa_api_token: SecretStr | None = Field(None, env="RASA_API_TOKEN")
+    # Where the Rasa server and the action server listen. Loopback by default; anything
+    # else requires the three shared tokens below (see require_shared_tokens).
+    bind_host: str = Field("127.0.0.1", env="BIND_HOST")
+    action_server_token: SecretStr | None = Field(None, env="ACTION_SERVER_TOKEN")
+    rasa_rest_token: SecretStr | None = Field(None, env="RASA_REST_TOKEN")
+    # who runs the service (named in the privacy text) and the full privacy notice
+    operator_name: str = Field("Brücke network", env="OPERATOR_NAME")
+    privacy_url: str = Field("", env="PRIVACY_URL")
+    # data minimisation: closed cases and idle conversations are purged after these days
+    retention_cases_days: int = Field(180, env="RETENTION_CASES_DAYS", ge=1)
+    retention_idle_days: int = Field(365, env="RETENTION_IDLE_DAYS", ge=1)
 
     class Config:
         env_file = PROJECT_ROOT / ".env"
@@ -66,6 +92,42 @@ class Settings(BaseSettings):
                 "TELEGRAM_WEBHOOK_SECRET is not set (at least 16 characters of A-Z, a-z, 0-9, "
                 "_ or -): webhook mode (TELEGRAM_WEBHOOK_URL) needs it to verify Telegram.")
         return secret
+
+    def text_variables(self) -> dict[str, str]:
+        """Placeholders of the texts that come from the settings ({operator_name} and
+        {privacy_url} in utter_privacy), for the response generator and bot.texts.render."""
+        # without a notice of its own the operator's texts point to the privacy answer
+        return {"operator_name": self.operator_name, "privacy_url": self.privacy_url or "/privacy"}
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def require_secret_off_sqlite(self) -> None:
+        """Off SQLite several hosts share one database, so every process must derive the
+        same pseudonyms: a key file per machine would silently split them."""
+        if not self.uses_sqlite and not (self.secret and self.secret.get_secret_value()):
+            raise MissingSettingError(
+                "BRUECKE_SECRET is not set: it is required when DATABASE_URL is not SQLite, "
+                "so that every process and host computes the same pseudonyms. Set it to a "
+                "long random value (e.g. `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`), the same everywhere.")
+
+    def require_shared_tokens(self) -> None:
+        """Off loopback, the Rasa server and the action server are reachable by others:
+        each must then check a shared token."""
+        if is_loopback(self.bind_host):
+            return
+        missing = [name for name, value in (
+            ("ACTION_SERVER_TOKEN", self.action_server_token),
+            ("RASA_REST_TOKEN", self.rasa_rest_token),
+            ("RASA_API_TOKEN", self.rasa_api_token))
+            if value is None or len(value.get_secret_value()) < MIN_SHARED_TOKEN]
+        if missing:
+            raise MissingSettingError(
+                f"BIND_HOST={self.bind_host} is not loopback, so {', '.join(missing)} must "
+                f"be set (at least {MIN_SHARED_TOKEN} characters each, the same for every "
+                "process).")
 
     @property
     def telegram_enabled(self) -> bool:

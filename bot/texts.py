@@ -280,7 +280,10 @@ def render(name: str, language: str | None, /, *, today: dt.date | None = None,
     lang = supported(language)
     if profession is not None:
         variables["profession"] = profession
-    values = {**figure_values(lang, today), **{k: str(v) for k, v in variables.items()}}
+    from bot.settings import get_settings
+
+    values = {**figure_values(lang, today), **get_settings().text_variables(),
+              **{k: str(v) for k, v in variables.items()}}
     message = compose(name, choose_variant(name, lang), lang, values=values,
                       profession=profession)
     return Rendered(str(message["text"]), tuple((str(b["title"]), str(b["payload"]))

@@ -3,14 +3,21 @@ conversation language (loopback only, with a token)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bot.settings import TOKEN_HEADER
+
+TIMEOUT = 10.0  # seconds for one turn of the assistant
+
 
 @dataclass(frozen=True)
 class Reply:
+    """One message of the assistant, with its buttons."""
+
     text: str
     buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
 
@@ -19,12 +26,17 @@ class RasaAssistant:
     """Async client of one Rasa server."""
 
     def __init__(self, base_url: str, api_token: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = TIMEOUT) -> None:
         self._base = base_url.rstrip("/")
         self._token = api_token
-        self._client = httpx.AsyncClient(timeout=timeout)
+        rest_token = os.environ.get("RASA_REST_TOKEN")  # checked by extensions/rest_channel.py
+        headers = {TOKEN_HEADER: rest_token} if rest_token else None
+        # a few seconds: a person waiting longer is better told to write again
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0),
+                                         headers=headers)
 
     async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        """The assistant's replies; raises httpx.HTTPError when it is down, slow or fails."""
         response = await self._client.post(
             f"{self._base}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata})

@@ -21,6 +21,7 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.settings import get_settings
 from bot.texts import compose, figure_values, localised_responses, supported
 
 
@@ -50,7 +51,7 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
         language = supported(slots.get("language"))
         today = kwargs.pop("today", None) or self.today()
         # slot values win over figure names only if someone names a slot like a figure
-        values = {**figure_values(language, today),
+        values = {**figure_values(language, today), **get_settings().text_variables(),
                   **{k: v for k, v in slots.items() if v is not None}, **kwargs}
         return compose(utter_action, variant, language, values=values,
                        profession=slots.get("profession"))

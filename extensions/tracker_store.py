@@ -30,7 +30,6 @@ T = TypeVar("T")
 # the conversation afresh. Waiting here keeps that from happening for short outages.
 DATABASE_RETRY_SECONDS = 20.0
 
-
 def erase_requested(tracker: DialogueStateTracker) -> bool:
     """True when the deletion action ran after the latest user message."""
     for event in reversed(tracker.events):
@@ -41,13 +40,17 @@ def erase_requested(tracker: DialogueStateTracker) -> bool:
     return False
 
 
-def erase_application_data(sender_id: str) -> None:
-    """Cases, case messages and consents of the person (bot.privacy)."""
+def erase_application_data(sender_id: str, language: str | None = None) -> None:
+    """Cases, case messages, consents and offers of the person; the bot's copies of their
+    words in counsellors' chats go to the durable outbox, which the Telegram gateway works
+    off (also later, if it is not running now) (bot.desk.erase_person)."""
     from bot.db.session import session_scope
-    from bot.privacy import erase_user
+    from bot.desk import erase_person
 
     with session_scope() as session:
-        erase_user(session, conversation_id=sender_id)
+        erased = erase_person(session, conversation_id=sender_id, language=language)
+    logger.info("Erased application data on request (%d rows, %d chat copies queued).",
+                erased.rows, erased.copies)
 
 
 class PrivacySQLTrackerStore(SQLTrackerStore):
@@ -95,8 +98,10 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         # idempotent: a retry stores only the events the database does not have yet
         await self._retrying(lambda: super(PrivacySQLTrackerStore, self).save(tracker))
         if erase_requested(tracker):
+            language = tracker.get_slot("language")
             self.erase(tracker.sender_id)
-            erase_application_data(tracker.sender_id)
+            erase_application_data(tracker.sender_id,
+                                   language if isinstance(language, str) else None)
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns the number deleted."""

@@ -5,6 +5,7 @@ tracker store on a temporary SQLite database."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -16,11 +17,18 @@ from typing import Any
 
 import pytest
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT, TOKEN_HEADER, get_settings
 
 # Quiet TensorFlow; keep settings of the developer's shell out of the tests.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.pop("TELEGRAM_BOT_TOKEN", None)
+# Everything on loopback, no telemetry, and the shared tokens of a real run (inherited by
+# every server subprocess: the action server and the REST channel check them).
+os.environ["BIND_HOST"] = "127.0.0.1"
+os.environ["SANIC_HOST"] = "127.0.0.1"
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ["ACTION_SERVER_TOKEN"] = secrets.token_hex(16)
+os.environ["RASA_REST_TOKEN"] = secrets.token_hex(16)
 
 
 def free_port() -> int:
@@ -31,12 +39,19 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh data folder (SQLite files) for the whole session."""
+    """A fresh data folder (SQLite files) for the whole session, migrated explicitly as
+    `make run` does (processes only check the schema)."""
+    from bot.db.migrate import upgrade
+    from bot.db.session import make_engine
+
     path = tmp_path_factory.mktemp("var")
     old = os.environ.get("BRUECKE_DATA_DIR")
     os.environ["BRUECKE_DATA_DIR"] = str(path)
     os.environ.pop("DATABASE_URL", None)
     get_settings.cache_clear()
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine)
+    engine.dispose()
     yield path
     if old is None:
         os.environ.pop("BRUECKE_DATA_DIR", None)
@@ -53,15 +68,23 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def action_server_url(data_dir: Path, directory: Path) -> Iterator[str]:
+def action_server_log(data_dir: Path) -> Path:
+    """Everything the session's action server wrote (it runs at LOG_LEVEL=DEBUG, so the
+    log-privacy tests see the most talkative setting)."""
+    return data_dir / "action_server.log"
+
+
+@pytest.fixture(scope="session")
+def action_server_url(data_dir: Path, directory: Path, action_server_log: Path) -> Iterator[str]:
     from tools.run import wait_for
 
     port = free_port()
-    env = {**os.environ, "BRUECKE_DATA_DIR": str(data_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    env = {**os.environ, "BRUECKE_DATA_DIR": str(data_dir), "LOG_LEVEL": "DEBUG"}
+    with action_server_log.open("w", encoding="utf-8") as output:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.action_server", "--port", str(port)],
+            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(f"http://127.0.0.1:{port}/health", timeout=120)
         yield f"http://127.0.0.1:{port}/webhook"
@@ -80,7 +103,8 @@ async def agent(model_path: Path, action_server_url: str, data_dir: Path) -> Asy
 
     quiet_rasa()
     endpoints = AvailableEndpoints(
-        action=EndpointConfig(url=action_server_url),
+        action=EndpointConfig(url=action_server_url,
+                              headers={TOKEN_HEADER: os.environ["ACTION_SERVER_TOKEN"]}),
         nlg=EndpointConfig(type="extensions.nlg.LocalizedNLG"),
         tracker_store=EndpointConfig(
             type="extensions.tracker_store.PrivacySQLTrackerStore",

@@ -23,7 +23,10 @@ def sent_outside_rules() -> set[str]:
     text = (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")
     telegram = text[text.index("---- telegram"):text.index("---- recognition")]
     gateway = set(re.findall(r"^  (utter_\w+):", telegram, flags=re.M))
-    return asks | gateway | {"utter_invalid_region"}
+    actions = "".join(f.read_text(encoding="utf-8")
+                      for f in (PROJECT_ROOT / "actions").glob("*.py"))
+    sent_by_actions = set(re.findall(r"response=\"(utter_\w+)\"", actions))
+    return asks | gateway | sent_by_actions | {"utter_invalid_region"}
 
 
 def test_rasa_data_validate_passes_with_only_known_warnings() -> None:

@@ -1,4 +1,5 @@
-"""Tables of the application: organisations, counsellors, cases, case messages, consents.
+"""Tables of the application: organisations, counsellors, cases, case messages, consents and
+the outbox of messages still to be delivered (or removed) on Telegram.
 
 SQLAlchemy 1.4 declarative models used with the 2.0-style API (`select()`,
 `Session.execute`, `future=True`), so the move to 2.x is mechanical."""
@@ -17,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -67,8 +69,11 @@ class Counsellor(Base):
     regions = Column(JSON, nullable=True)  # None = the organisation's
     capacity = Column(Integer, nullable=False, default=5)
     hours = Column(String(200), nullable=False, default="")  # "Mon-Fri 09:00-17:00", Berlin
-    telegram_chat_id = Column(BigInteger, nullable=True, unique=True)
+    # Telegram user id (= the private chat id); counsellors are recognised by it
+    telegram_user_id = Column(BigInteger, nullable=True, unique=True)
     active = Column(Boolean, nullable=False, default=True)
+    # may see the organisation's unclaimed cases and assign them (/queue, /assign)
+    coordinator = Column(Boolean, nullable=False, default=False)
     organisation = relationship("Organisation", back_populates="counsellors")
 
     @property
@@ -102,6 +107,7 @@ class Case(Base):
     claimed_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
     notified_at = Column(DateTime, nullable=True)  # counsellors were told (Telegram)
+    escalated_at = Column(DateTime, nullable=True)  # nobody took it in time: widened
     assignee = relationship("Counsellor")
     messages = relationship("CaseMessage", back_populates="case",
                             cascade="all, delete-orphan", order_by="CaseMessage.id")
@@ -124,9 +130,11 @@ class CaseMessage(Base):
 
 
 class CaseOffer(Base):
-    """A notification about a case in a counsellor's chat, edited once the case is taken."""
+    """A message of the bot in a counsellor's chat about a case: the offer (edited once the
+    case is taken) or a relayed message of the person (`kind`). Erasure removes them all."""
 
     __tablename__ = "case_offers"
+    __table_args__ = (Index("ix_case_offers_chat_message", "chat_id", "message_id"),)
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
@@ -134,6 +142,7 @@ class CaseOffer(Base):
     counsellor_id = Column(String(64), ForeignKey("counsellors.id"), nullable=False)
     chat_id = Column(BigInteger, nullable=False)
     message_id = Column(BigInteger, nullable=False)
+    kind = Column(String(16), nullable=False, default="offer")  # "offer" | "relay"
 
 
 class Consent(Base):
@@ -145,3 +154,37 @@ class Consent(Base):
     purpose = Column(String(32), nullable=False)  # "handover"
     fields = Column(JSON, nullable=False, default=list)  # what the person agreed to share
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class OutboxKind(str, enum.Enum):
+    SEND = "send"  # send `text` (with `buttons`) to `chat_id`
+    EDIT = "edit"  # replace the text of `message_id` in `chat_id`
+    ERASE = "erase"  # delete `message_id`; where Telegram refuses, replace it by `text`
+    ERASURE_REPORT = "erasure_report"  # tell the person what the erasure `batch` removed
+
+
+class Outbox(Base):
+    """A Telegram call still to be made, durable: written in the same transaction as the
+    change that needs it, done only after Telegram confirmed (bot/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "done_at", "next_attempt_at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    kind = Column(Enum(OutboxKind, native_enum=False, length=16), nullable=False)
+    chat_id = Column(BigInteger, nullable=False, index=True)
+    message_id = Column(BigInteger, nullable=True)
+    text = Column(Text, nullable=True)  # cleared once done
+    buttons = Column(JSON, nullable=True)  # [[title, payload], ...]
+    language = Column(String(8), nullable=True)  # for texts rendered at send time
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=True,
+                     index=True)
+    counsellor_id = Column(String(64), nullable=True)
+    record = Column(String(16), nullable=True)  # after sending: a CaseOffer of this kind
+    batch = Column(String(32), nullable=True, index=True)  # rows of one erasure
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    lease_until = Column(DateTime, nullable=True)  # a worker is on it
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    done_at = Column(DateTime, nullable=True)
+    result = Column(String(16), nullable=True)  # sent, deleted, replaced, gone, failed

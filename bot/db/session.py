@@ -1,5 +1,6 @@
 """Engine and sessions: one engine per database URL and process, one short session per
-action run or update, schema brought to the newest migration on first use."""
+action run or update. Migrations are an explicit step (`python -m bot db upgrade`); an
+engine only checks that the schema is at head when a process first uses it."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def make_engine(url: str) -> Engine:
     """A new engine for the URL (SQLite gets WAL and foreign keys)."""
-    kwargs: dict = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: SQL errors and echo never show bound values (message texts, ids)
+    kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -40,12 +42,18 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    """The process-wide engine of a URL, migrated to the newest schema."""
-    from bot.db.migrate import upgrade
+    """The process-wide engine of a URL; fails with SchemaNotCurrentError (naming the
+    command to run) unless the schema is at the newest migration."""
+    from bot.db.migrate import check_head
 
     engine = make_engine(url)
-    upgrade(engine)
+    check_head(engine)
     return engine
+
+
+@lru_cache(maxsize=4)
+def _factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
 def get_engine() -> Engine:
@@ -55,8 +63,7 @@ def get_engine() -> Engine:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A short transaction: committed on success, rolled back on error."""
-    factory = sessionmaker(bind=engine or get_engine(), future=True, expire_on_commit=False)
-    session = factory()
+    session = _factory(engine or get_engine())()
     try:
         yield session
         session.commit()

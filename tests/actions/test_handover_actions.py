@@ -13,8 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.handover import ActionCreateCase
+from bot.db.migrate import upgrade
 from bot.db.models import Case, CaseStatus
-from bot.db.session import session_scope
+from bot.db.session import make_engine, session_scope
 from bot.directory import import_file
 from bot.settings import get_settings
 
@@ -31,6 +32,7 @@ counsellors:
 def german_only_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'h.db'}")
     get_settings.cache_clear()
+    upgrade(make_engine(get_settings().database_url))  # migrations are an explicit step
     directory = tmp_path / "d.yml"
     directory.write_text(GERMAN_ONLY)
     with session_scope() as session:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot import cases
+from bot.access import NotAllowed
 from bot.db.models import Case, CaseMessage, CaseStatus, Consent, Outcome
 from bot.directory import import_file
 from bot.privacy import erase_user
@@ -53,21 +54,47 @@ def test_one_open_case_per_person(team) -> None:
     assert new(team).case.status is CaseStatus.OFFERED
 
 
-def test_claim_first_wins_release_reassign_close(team) -> None:
+def test_claim_only_if_offered_release_assign_close(team) -> None:
     case = new(team).case
+    # Karim (another organisation, no Ukrainian) was never offered the case
+    with pytest.raises(NotAllowed):
+        cases.claim(team, case_id=case.id, counsellor_id="karim")
     assert cases.claim(team, case_id=case.id, counsellor_id="olena")
-    assert not cases.claim(team, case_id=case.id, counsellor_id="karim")
+    assert not cases.claim(team, case_id=case.id, counsellor_id="olena")
     team.refresh(case)
     assert case.assignee_id == "olena" and case.status is CaseStatus.CLAIMED
-    with pytest.raises(cases.CaseError):
+    with pytest.raises(NotAllowed):
         cases.release(team, case_id=case.id, counsellor_id="karim")
+    with pytest.raises(NotAllowed):
+        cases.close(team, case_id=case.id, counsellor_id="olena", outcome=Outcome.CANCELLED)
     cases.release(team, case_id=case.id, counsellor_id="olena")
     assert case.status is CaseStatus.OFFERED and case.assignee_id is None
-    cases.reassign(team, case_id=case.id, to_counsellor_id="karim")
-    assert case.assignee_id == "karim"
-    cases.close(team, case_id=case.id, counsellor_id="karim", outcome=Outcome.RESOLVED)
+    # Olena's coordinator assigns it to herself; a foreign counsellor cannot assign
+    with pytest.raises(NotAllowed):
+        cases.assign(team, case_id=case.id, coordinator_id="ayse", to_counsellor_id="ayse")
+    with pytest.raises(NotAllowed):
+        cases.assign(team, case_id=case.id, coordinator_id="iryna", to_counsellor_id="karim")
+    assert cases.assign(team, case_id=case.id, coordinator_id="iryna", to_counsellor_id="iryna")
+    assert case.assignee_id == "iryna"
+    cases.close(team, case_id=case.id, counsellor_id="iryna", outcome=Outcome.RESOLVED)
     assert case.status is CaseStatus.CLOSED and case.outcome is Outcome.RESOLVED
     assert case.closed_at is not None
+
+
+def test_missing_counsellors_are_deactivated_and_their_cases_offered_again(
+        team, tmp_path: Path, directory_file: Path) -> None:
+    case = new(team).case
+    assert cases.claim(team, case_id=case.id, counsellor_id="olena")
+    without = tmp_path / "d.yml"
+    text = directory_file.read_text()
+    start = text.index("  - id: olena")
+    without.write_text(text[:start] + text[text.index("  - id: ayse"):])
+    result = import_file(team, without)
+    assert result.deactivated == ("olena",) and result.reoffered == (case.id,)
+    team.refresh(case)
+    assert case.assignee_id is None and case.status is CaseStatus.QUEUED  # no other uk
+    from bot.db.models import Counsellor
+    assert not team.get(Counsellor, "olena").active
 
 
 def test_a_released_case_is_announced_again(team) -> None:
@@ -79,14 +106,15 @@ def test_a_released_case_is_announced_again(team) -> None:
     assert cases.claim(team, case_id=case.id, counsellor_id="olena")
     cases.release(team, case_id=case.id, counsellor_id="olena")
     assert [c.id for c in cases.cases_to_notify(team)] == [case.id]
-    assert cases.offers(team, case_id=case.id) == []
+    # the old offer stays recorded, so that an erasure can still remove it
+    assert len(cases.offers(team, case_id=case.id)) == 1
 
 
 def test_concurrent_claims_have_exactly_one_winner(engine, directory_file: Path) -> None:
     factory = sessionmaker(bind=engine, future=True, expire_on_commit=False)
     with factory() as s:
         import_file(s, directory_file)
-        case_id = new(s).case.id
+        case_id = new(s, language="de", region=None).case.id  # offered to all three
         s.commit()
 
     def take(counsellor: str) -> bool:

@@ -16,9 +16,13 @@ def count(session, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_import_is_idempotent_and_updates(session, directory_file: Path, tmp_path: Path) -> None:
-    assert import_file(session, directory_file).counsellors == 3
+    assert import_file(session, directory_file).counsellors == 4
     import_file(session, directory_file)
-    assert count(session, Counsellor) == 3 and count(session, Organisation) == 3
+    assert count(session, Counsellor) == 4 and count(session, Organisation) == 3
+    # both keys name the Telegram user id; the coordinator flag is read
+    assert session.get(Counsellor, "karim").telegram_user_id == 9001
+    assert session.get(Counsellor, "olena").telegram_user_id == 9002
+    assert session.get(Counsellor, "iryna").coordinator
     changed = tmp_path / "d.yml"
     changed.write_text(directory_file.read_text().replace("capacity: 5\n    hours: \"Mon-Sun "
                                                           "00:00-23:59\"\n    telegram_chat_id: "

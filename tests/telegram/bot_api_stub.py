@@ -1,7 +1,8 @@
 """A local stand-in of the Telegram Bot API for tests: enough of getMe, getUpdates,
 setWebhook, deleteWebhook, sendMessage, editMessageText, editMessageReplyMarkup,
-answerCallbackQuery and sendChatAction for the real python-telegram-bot client. It records
-every call and can answer one sendMessage with a flood-wait (429)."""
+answerCallbackQuery, sendChatAction and deleteMessage for the real python-telegram-bot client.
+It records every call, can answer sendMessage with a flood-wait (429) or a server error, and
+can refuse to delete chosen messages (as Telegram does after 48 hours)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class BotApiStub:
         self.sent: list[dict[str, Any]] = []  # sendMessage results, in order
         self.webhook: dict[str, Any] | None = None
         self.flood_waits = 0  # answer the next N sendMessage calls with 429
+        self.failures = 0  # answer the next N sendMessage calls with a server error (502)
+        self.undeletable: set[int] = set()  # message ids deleteMessage refuses (too old)
+        self.deleted: list[tuple[int, int]] = []  # (chat, message id)
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -113,6 +117,10 @@ class BotApiStub:
             return web.json_response({"ok": False, "error_code": 429,
                                       "description": "Too Many Requests: retry after 1",
                                       "parameters": {"retry_after": 1}}, status=429)
+        if self.failures > 0:
+            self.failures -= 1
+            return web.json_response({"ok": False, "error_code": 502,
+                                      "description": "Bad Gateway"}, status=502)
         message = self._message(params["chat_id"], str(params["text"]),
                                 params.get("reply_markup"))
         self.sent.append(message)
@@ -120,6 +128,15 @@ class BotApiStub:
 
     async def api_editMessageText(self, params: dict) -> web.Response:
         return self.ok(self._message(params.get("chat_id", 0), str(params.get("text"))))
+
+    async def api_deleteMessage(self, params: dict) -> web.Response:
+        chat, message_id = int(params["chat_id"]), int(params["message_id"])
+        if message_id in self.undeletable:
+            return web.json_response({"ok": False, "error_code": 400, "description":
+                                      "Bad Request: message can't be deleted for everyone"},
+                                     status=400)
+        self.deleted.append((chat, message_id))
+        return self.ok(True)
 
     async def api_editMessageReplyMarkup(self, params: dict) -> web.Response:
         return self.ok(True)
@@ -153,11 +170,25 @@ class BotApiStub:
         return self.push({"message": self.incoming(chat_id, language_code, text=text,
                                                    **extra)})
 
-    def press(self, chat_id: int, data: str, language_code: str | None = None) -> dict:
-        return self.push({"callback_query": {
-            "id": str(next(self._ids)), "from": self.user(chat_id, language_code),
-            "chat_instance": "ci", "data": data,
-            "message": self._message(chat_id, "(buttons)")}})
+    def press(self, chat_id: int, data: str | None, language_code: str | None = None,
+              with_message: bool = True) -> dict:
+        query: dict[str, Any] = {"id": str(next(self._ids)),
+                                 "from": self.user(chat_id, language_code),
+                                 "chat_instance": "ci"}
+        if data is not None:
+            query["data"] = data
+        if with_message:
+            query["message"] = self._message(chat_id, "(buttons)")
+        else:
+            query["inline_message_id"] = "inline-1"
+        return self.push({"callback_query": query})
+
+    def say_in_group(self, group_id: int, user_id: int, text: str,
+                     language_code: str | None = None) -> dict[str, Any]:
+        message = {"message_id": next(self._ids), "date": int(time.time()),
+                   "chat": {"id": group_id, "type": "group", "title": "Some group"},
+                   "from": self.user(user_id, language_code), "text": text}
+        return self.push({"message": message})
 
     def to(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]

@@ -120,12 +120,12 @@ async def test_flood_wait_is_retried(stub, gateway) -> None:
 async def test_messages_to_one_chat_are_paced_about_one_per_second() -> None:
     import asyncio
 
-    from connectors.telegram import ChatPacer
+    from connectors.telegram.ratelimit import ChatTurns
 
-    pacer, loop = ChatPacer(interval=0.2), asyncio.get_running_loop()
+    turns, loop = ChatTurns(interval=0.2), asyncio.get_running_loop()
     started = loop.time()
     for _ in range(3):
-        await pacer.wait(1)
+        await turns.wait(1)
     assert loop.time() - started >= 0.39  # the 2nd and 3rd message waited their turn
     # another chat has its own turn: it is due at once
-    assert pacer._next.get(2, 0.0) <= loop.time()
+    assert turns.due_at(2) <= loop.time()

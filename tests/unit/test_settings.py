@@ -30,3 +30,31 @@ def test_token_is_secret_in_repr() -> None:
     settings = Settings(telegram_bot_token="123456:ABCdef", _env_file=None)
     assert "ABCdef" not in repr(settings)
     assert settings.require_telegram_token() == "123456:ABCdef"
+
+
+def test_operator_and_retention_defaults(monkeypatch) -> None:
+    for name in ("OPERATOR_NAME", "PRIVACY_URL", "RETENTION_CASES_DAYS", "RETENTION_IDLE_DAYS",
+                 "BIND_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.text_variables() == {"operator_name": "Brücke network", "privacy_url": ""}
+    assert (settings.retention_cases_days, settings.retention_idle_days) == (180, 365)
+    assert settings.bind_host == "127.0.0.1"
+    settings.require_shared_tokens()  # loopback needs no shared tokens
+
+
+def test_settings_from_environment(monkeypatch) -> None:
+    monkeypatch.setenv("OPERATOR_NAME", "Mosty e.V.")
+    monkeypatch.setenv("PRIVACY_URL", "https://example.org/privacy")
+    monkeypatch.setenv("RETENTION_CASES_DAYS", "90")
+    settings = Settings(_env_file=None)
+    assert settings.text_variables()["operator_name"] == "Mosty e.V."
+    assert settings.retention_cases_days == 90
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts(host) -> None:
+    from bot.settings import is_loopback
+
+    assert is_loopback(host)
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
