@@ -3,8 +3,11 @@ person asked for deletion (the turn in which `action_delete_my_data` ran)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
@@ -13,12 +16,19 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.privacy import ERASE_ACTION
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
+# How long a turn waits for the database to come back (a PostgreSQL restart or failover).
+# Rasa wraps every tracker store in FailSafeTrackerStore, which on any error silently falls
+# back to an in-memory store: the turn is answered but never stored, and a failed read starts
+# the conversation afresh. Waiting here keeps that from happening for short outages.
+DATABASE_RETRY_SECONDS = 20.0
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
     """True when the deletion action ran after the latest user message."""
@@ -65,8 +75,28 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
             **kwargs,
         )
 
+    async def _retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + DATABASE_RETRY_SECONDS
+        while True:
+            try:
+                return await operation()
+            except OperationalError:  # unreachable or restarting; the pool was invalidated
+                if time.monotonic() > deadline:
+                    raise
+                logger.warning("Tracker store: database unavailable, retrying.")
+                await asyncio.sleep(0.5)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        return await self._retrying(lambda: super(PrivacySQLTrackerStore, self)
+                                    .retrieve(sender_id))
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        return await self._retrying(lambda: super(PrivacySQLTrackerStore, self)
+                                    .retrieve_full_tracker(sender_id))
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        # idempotent: a retry stores only the events the database does not have yet
+        await self._retrying(lambda: super(PrivacySQLTrackerStore, self).save(tracker))
         if erase_requested(tracker):
             language = tracker.get_slot("language")
             self.erase(tracker.sender_id)

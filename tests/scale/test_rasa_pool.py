@@ -1,0 +1,183 @@
+"""RasaPool against small local HTTP servers that speak the REST channel: one person stays
+on one server, spreading is even and stable, and when a server dies mid-run its people move
+to the next server without losing a message or changing their order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from connectors.rasa_pool import NoRasaAvailable, RasaPool, rendezvous_order
+
+
+@dataclass
+class FakeRasa:
+    """A REST-channel server on a free loopback port; every message it handled is logged."""
+
+    name: str
+    log: list[tuple[str, str, str]]  # (server, sender, text), shared by all servers
+    status: int = 200
+    hang_up: bool = False  # read the request, then close the connection without answering
+    server: ThreadingHTTPServer = field(init=False)
+
+    def __post_init__(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if fake.hang_up:
+                    fake.log.append((fake.name, body["sender"], body["message"]))
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fake.status != 200:
+                    self.send_response(fake.status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                fake.log.append((fake.name, body["sender"], body["message"]))
+                payload = json.dumps([{"text": f"{fake.name}:{body['message']}"}]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def kill(self) -> None:
+        """Stop listening: new connections are refused, like a dead process."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[FakeRasa, FakeRasa, list[tuple[str, str, str]]]]:
+    log: list[tuple[str, str, str]] = []
+    a, b = FakeRasa("a", log), FakeRasa("b", log)
+    yield a, b, log
+    for server in (a, b):
+        with contextlib.suppress(OSError):
+            server.kill()
+
+
+def test_rendezvous_spreads_evenly_and_moves_only_the_removed_servers_people() -> None:
+    urls = [f"http://10.0.0.{i}:5005" for i in range(1, 4)]
+    senders = [str(1000 + i) for i in range(3000)]
+    first = {s: rendezvous_order(urls, s)[0] for s in senders}
+    shares = [list(first.values()).count(u) / len(senders) for u in urls]
+    assert all(0.28 < share < 0.39 for share in shares), shares
+    assert first == {s: rendezvous_order(list(reversed(urls)), s)[0] for s in senders}
+    without = {s: rendezvous_order(urls[:2], s)[0] for s in senders}
+    moved = [s for s in senders if without[s] != first[s]]
+    assert moved and all(first[s] == urls[2] for s in moved)
+
+
+async def test_no_message_lost_and_order_kept_when_a_server_dies(servers) -> None:  # type: ignore[no-untyped-def]
+    a, b, log = servers
+    pool = RasaPool([a.url, b.url], backoff=60)
+    people = [f"{7000 + i}" for i in range(24)]
+    home = {p: pool.instance_for(p) for p in people}
+    assert set(home.values()) == {a.url, b.url}  # both servers have people
+    half = asyncio.Event()
+    answered: dict[str, list[str]] = {p: [] for p in people}
+    done_first_half = 0
+
+    async def person(sender: str) -> None:
+        nonlocal done_first_half
+        for n in range(6):
+            if n == 3:
+                done_first_half += 1
+                if done_first_half == len(people):
+                    a.kill()  # server a dies once everyone has sent three messages
+                    half.set()
+                await half.wait()
+            replies = await pool.respond(sender, f"{sender}-{n}", {})
+            answered[sender].append(replies[0].text)
+
+    await asyncio.gather(*(person(p) for p in people))
+    await pool.close()
+    for p in people:
+        texts = [text for _, sender, text in log if sender == p]
+        assert texts == [f"{p}-{n}" for n in range(6)]  # each once, in order
+        servers_used = [server for server, sender, _ in log if sender == p]
+        if home[p] == b.url:
+            assert servers_used == ["b"] * 6  # b's people never moved
+        else:
+            assert servers_used == ["a"] * 3 + ["b"] * 3
+        assert [t.split(":", 1)[1] for t in answered[p]] == texts
+    assert pool.is_down(a.url) and not pool.is_down(b.url)
+
+
+async def test_5xx_and_hang_up_fail_over_4xx_does_not(servers) -> None:  # type: ignore[no-untyped-def]
+    a, b, log = servers
+    sender = next(str(i) for i in range(100) if rendezvous_order([a.url, b.url], str(i))[0]
+                  == a.url)
+    pool = RasaPool([a.url, b.url], backoff=60)
+    a.status = 503
+    assert (await pool.respond(sender, "one", {}))[0].text == "b:one"
+    assert pool.failovers == 1 and pool.is_down(a.url)
+
+    pool = RasaPool([a.url, b.url], backoff=60)
+    a.status, a.hang_up = 200, True  # died after reading the message: b answers it
+    assert (await pool.respond(sender, "two", {}))[0].text == "b:two"
+
+    pool = RasaPool([a.url, b.url], backoff=60)
+    a.status, a.hang_up = 400, False
+    with pytest.raises(httpx.HTTPStatusError):
+        await pool.respond(sender, "three", {})
+    assert not pool.is_down(a.url)
+    assert [(s, t) for s, _, t in log] == [("b", "one"), ("a", "two"), ("b", "two")]
+    await pool.close()
+
+
+async def test_a_server_is_retried_after_its_back_off(servers) -> None:  # type: ignore[no-untyped-def]
+    a, b, _ = servers
+    now = [0.0]
+    pool = RasaPool([a.url, b.url], backoff=5, clock=lambda: now[0])
+    sender = next(str(i) for i in range(100) if pool.instance_for(str(i)) == a.url)
+    a.status = 500
+    assert (await pool.respond(sender, "x", {}))[0].text == "b:x"
+    assert pool.instance_for(sender) == b.url
+    a.status = 200
+    now[0] = 6.0
+    assert pool.instance_for(sender) == a.url
+    assert (await pool.respond(sender, "y", {}))[0].text == "a:y"
+    await pool.close()
+
+
+async def test_all_servers_down_is_one_clear_error(servers) -> None:  # type: ignore[no-untyped-def]
+    a, b, _ = servers
+    a.kill()
+    b.kill()
+    pool = RasaPool([a.url, b.url])
+    with pytest.raises(NoRasaAvailable):
+        await pool.respond("1", "hello", {})
+    await pool.close()
+
+
+def test_settings_and_bad_lists() -> None:
+    pool = RasaPool.from_setting("http://127.0.0.1:5005, http://127.0.0.1:5006/")
+    assert pool.urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+    with pytest.raises(ValueError):
+        RasaPool([])
+    with pytest.raises(ValueError):
+        RasaPool(["http://x:1", "http://x:1/"])
