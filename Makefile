@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test eval validate check bench bench-load lint clean
+.PHONY: help setup train run test eval validate check bench bench-load bench-scale services lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ train: setup ## train the model (skipped when data, domain and config are unchan
 run: train ## start the assistant: Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat
 	$(PY) -m tools.run
 
-test: train ## run every test (validation, unit, actions, conversations, NLU evaluation)
+test: train services ## run every test (validation, unit, actions, conversations, NLU, PostgreSQL/Redis)
 	$(PY) -m pytest
 
 eval: train ## NLU accuracy per language and style, confidently wrong, baseline side by side
@@ -49,6 +49,12 @@ bench: train ## model load and per-message timings
 
 bench-load: train ## open-loop load through the real gateway and a Bot API stand-in, vs Rasa alone
 	PYTHONWARNINGS=ignore $(PY) -m tools.bench_load
+
+bench-scale: train services ## 120 people x 4 messages over 2 Rasa servers on PostgreSQL + Redis, with faults
+	PYTHONWARNINGS=ignore $(PY) -m tools.bench_scale
+
+services: ## install PostgreSQL and Redis from the system's packages when missing (root)
+	@bash scripts/install-services || echo "PostgreSQL/Redis missing: their tests will be skipped"
 
 lint: setup ## ruff and mypy
 	$(PY) -m ruff check bot actions extensions connectors tools tests

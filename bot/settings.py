@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # where the gateway reaches Rasa (REST channel and, with the token, the HTTP API)
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
     rasa_api_token: SecretStr | None = Field(None, env="RASA_API_TOKEN")
+    # several Rasa servers (each with its own action server) behind one gateway; >1 needs
+    # REDIS_URL so that the servers share per-conversation locks (docs/deploy.md)
+    rasa_instances: int = Field(1, env="RASA_INSTANCES", ge=1)
+    redis_url: str = Field("", env="REDIS_URL")
     # Where the Rasa server and the action server listen. Loopback by default; anything
     # else requires the three shared tokens below (see require_shared_tokens).
     bind_host: str = Field("127.0.0.1", env="BIND_HOST")
@@ -92,6 +96,14 @@ class Settings(BaseSettings):
                 "TELEGRAM_WEBHOOK_SECRET is not set (at least 16 characters of A-Z, a-z, 0-9, "
                 "_ or -): webhook mode (TELEGRAM_WEBHOOK_URL) needs it to verify Telegram.")
         return secret
+
+    def require_lock_store(self) -> None:
+        """Several Rasa servers share conversations safely only with the Redis lock store."""
+        if self.rasa_instances > 1 and not self.redis_url:
+            raise MissingSettingError(
+                f"RASA_INSTANCES={self.rasa_instances} needs REDIS_URL (e.g. "
+                "redis://127.0.0.1:6379/0): the Rasa servers keep each person's messages in "
+                "order through Redis locks.")
 
     def text_variables(self) -> dict[str, str]:
         """Placeholders of the texts that come from the settings ({operator_name} and

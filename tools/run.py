@@ -239,22 +239,30 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def stack(settings: Settings, model: Path, env: dict[str, str], *, gateway: bool,
           output: IO[str] | None = None) -> list[Child]:
+    """Action server(s), Rasa server(s) and, with a token, the gateway. With
+    RASA_INSTANCES=N there are N pairs on consecutive ports; the gateway spreads people
+    over them (connectors/rasa_pool.py) and Redis keeps each person's order."""
     host = connect_host(settings.bind_host)
-    rasa_url = f"http://{host}:{RASA_PORT}"
-    env = {**env, "RASA_URL": rasa_url}
+    urls = [f"http://{host}:{RASA_PORT + i}" for i in range(settings.rasa_instances)]
+    env = {**env, "RASA_URL": ",".join(urls)}
     python = [sys.executable]
-    children = [
-        Child("action server", [*python, "-m", "tools.action_server", "--port",
-                                str(ACTION_PORT)], env,
-              health_url=f"http://{host}:{ACTION_PORT}/health", start_timeout=120,
-              output=output),
-        Child("Rasa server", [*python, "-m", "tools.rasa_server", "--model", str(model),
-                              "--port", str(RASA_PORT), "--action-url",
-                              f"http://{host}:{ACTION_PORT}/webhook"], env,
-              # /status answers only once the model is loaded (token: in-process only)
-              health_url=f"{rasa_url}/status?token={env['RASA_API_TOKEN']}",
-              start_timeout=300, output=output),
-    ]
+    children = []
+    for i, rasa_url in enumerate(urls):
+        suffix = f" {i + 1}" if len(urls) > 1 else ""
+        action_port = ACTION_PORT + i
+        children += [
+            Child(f"action server{suffix}", [*python, "-m", "tools.action_server", "--port",
+                                             str(action_port)], env,
+                  health_url=f"http://{host}:{action_port}/health", start_timeout=120,
+                  output=output),
+            Child(f"Rasa server{suffix}", [*python, "-m", "tools.rasa_server", "--model",
+                                           str(model), "--port", str(RASA_PORT + i),
+                                           "--action-url",
+                                           f"http://{host}:{action_port}/webhook"], env,
+                  # /status answers only once the model is loaded (token: in-process only)
+                  health_url=f"{rasa_url}/status?token={env['RASA_API_TOKEN']}",
+                  start_timeout=300, output=output),
+        ]
     if gateway:
         children.append(Child("Telegram gateway",
                               [*python, "-m", "bot.logs", "connectors.telegram"], env,
@@ -295,6 +303,7 @@ def main() -> int:
     try:
         settings.require_shared_tokens()
         settings.require_secret_off_sqlite()
+        settings.require_lock_store()
         if settings.telegram_enabled:
             settings.require_telegram_token()
             if settings.telegram_webhook_url:

@@ -29,7 +29,8 @@ from bot.logs import setup as setup_logging
 from bot.retention import purge_expired
 from bot.settings import Settings
 from bot.texts import render
-from connectors.assistant import RasaAssistant
+from connectors.assistant import TIMEOUT, RasaAssistant
+from connectors.rasa_pool import RasaPool
 from connectors.telegram import counsellors, people
 from connectors.telegram.common import (
     ESCALATE_AFTER,
@@ -102,6 +103,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 PURGE_EVERY = dt.timedelta(days=1)
+
+
+def assistant_for(rasa_url: str, api_token: str | None) -> RasaAssistant | RasaPool:
+    """One Rasa server, or several (RASA_URL lists them, comma-separated): then each person
+    stays on one server while it is healthy and moves to the next when it is not."""
+    urls = rasa_url.replace(",", " ").split()
+    if len(urls) > 1:
+        return RasaPool(urls, api_token, TIMEOUT)
+    return RasaAssistant(rasa_url, api_token)
 
 
 async def background_pass(application: Application) -> int:
@@ -187,7 +197,7 @@ def build_application(settings: Settings, assistant: RasaAssistant | None = None
     )
     api_token = settings.rasa_api_token.get_secret_value() if settings.rasa_api_token else None
     application.bot_data["gateway"] = Gateway(
-        assistant or RasaAssistant(settings.rasa_url, api_token), notify_interval,
+        assistant or assistant_for(settings.rasa_url, api_token), notify_interval,
         escalate_after or ESCALATE_AFTER)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not answered
     elsewhere = (~filters.ChatType.PRIVATE

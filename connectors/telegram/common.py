@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.languages import registry
 from bot.texts import Rendered, render
 from connectors.assistant import RasaAssistant
+from connectors.rasa_pool import RasaPool
 from connectors.telegram.outbox import send
 
 NOTIFY_INTERVAL = 2.0  # seconds between looks at the outbox and at waiting cases
@@ -23,7 +24,7 @@ ESCALATE_AFTER = dt.timedelta(hours=4)
 class Gateway:
     """Everything the handlers need, wired once in `build_application`."""
 
-    assistant: RasaAssistant
+    assistant: RasaAssistant | RasaPool
     notify_interval: float = NOTIFY_INTERVAL
     escalate_after: dt.timedelta = ESCALATE_AFTER
     wake: asyncio.Event = field(default_factory=asyncio.Event)

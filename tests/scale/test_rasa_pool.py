@@ -181,3 +181,24 @@ def test_settings_and_bad_lists() -> None:
         RasaPool([])
     with pytest.raises(ValueError):
         RasaPool(["http://x:1", "http://x:1/"])
+
+
+def test_the_gateway_spreads_over_the_servers_rasa_url_lists() -> None:
+    """RASA_URL with several servers (make run with RASA_INSTANCES=N) gives the pool."""
+    from connectors.assistant import RasaAssistant
+    from connectors.telegram.app import assistant_for
+
+    pool = assistant_for("http://127.0.0.1:5005,http://127.0.0.1:5006", None)
+    assert isinstance(pool, RasaPool) and pool.urls == ["http://127.0.0.1:5005",
+                                                        "http://127.0.0.1:5006"]
+    assert isinstance(assistant_for("http://127.0.0.1:5005", None), RasaAssistant)
+
+
+def test_several_rasa_servers_need_the_redis_lock_store() -> None:
+    from bot.settings import MissingSettingError, Settings
+
+    with pytest.raises(MissingSettingError, match="REDIS_URL"):
+        Settings(rasa_instances=2, redis_url="", _env_file=None).require_lock_store()
+    Settings(rasa_instances=2, redis_url="redis://127.0.0.1:6379/0",
+             _env_file=None).require_lock_store()
+    Settings(rasa_instances=1, redis_url="", _env_file=None).require_lock_store()
