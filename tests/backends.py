@@ -287,6 +287,12 @@ except ImportError:  # pragma: no cover - outside the test environment
     pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
+    import uuid
+
+    from sqlalchemy.engine import Engine
+
+    from bot.db.migrate import upgrade
+    from bot.db.session import make_engine
 
     @pytest.fixture(scope="session")
     def postgres_server() -> Iterator[PostgresServer]:
@@ -321,3 +327,31 @@ if pytest is not None:
     def redis_url(redis_server: RedisServer) -> str:
         """URL of the session's Redis (`redis://127.0.0.1:port/0`)."""
         return redis_server.url
+
+    # one fresh database per test, copied from a template migrated once per session
+    TEMPLATE = "bruecke_migrated"
+
+
+    @pytest.fixture(scope="session")
+    def pg_template(postgres_server: PostgresServer) -> str:
+        """A database migrated to head once; each test gets a copy (fast, and independent)."""
+        url = postgres_server.create_database(TEMPLATE)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()  # a template must have no open connections when it is copied
+        return TEMPLATE
+
+
+    @pytest.fixture
+    def pg_database(postgres_server: PostgresServer) -> str:
+        """URL of a new, empty database."""
+        return postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+    @pytest.fixture
+    def pg_engine(postgres_server: PostgresServer, pg_template: str) -> Iterator[Engine]:
+        """An engine on a new database at the newest migration."""
+        url = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}", template=pg_template)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()

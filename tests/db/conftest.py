@@ -1,4 +1,6 @@
-"""Real SQLite databases, migrated with Alembic; one fresh file per test."""
+"""Real databases, migrated with Alembic, one fresh one per test: every test here runs on
+SQLite (the embedded default) and on PostgreSQL (a server from the system's packages on
+loopback, tests/backends.py; skipped with the reason where it is not installed)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine
+from tests.backends import pg_engine, pg_template, postgres_server  # noqa: F401 (fixtures)
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_engine")
+        return
     engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
     upgrade(engine)
     yield engine

@@ -4,6 +4,7 @@ claim, release, reassign, close, cancel, erase."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -117,8 +118,11 @@ def test_concurrent_claims_have_exactly_one_winner(engine, directory_file: Path)
         case_id = new(s, language="de", region=None).case.id  # offered to all three
         s.commit()
 
+    start = threading.Barrier(3, timeout=10)  # all three press "Take" at the same instant
+
     def take(counsellor: str) -> bool:
         with factory() as s:
+            start.wait()
             won = cases.claim(s, case_id=case_id, counsellor_id=counsellor)
             s.commit()
             return won

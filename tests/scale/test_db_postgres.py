@@ -1,6 +1,6 @@
-"""The database behaviours of tests/db on PostgreSQL: the same test functions (imported, run
-with this folder's PostgreSQL fixtures), plus what only a server database can show: migrations
-against a real server, the atomic claim under a real race, 64-bit Telegram ids."""
+"""What only a server database can show (tests/db runs every database test on SQLite and
+PostgreSQL already): migrations against a real server next to Rasa's table, the atomic claim
+under a real race, 64-bit Telegram ids."""
 
 from __future__ import annotations
 
@@ -17,23 +17,7 @@ from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Case, Counsellor
 from bot.db.session import make_engine
 from bot.directory import import_file
-from tests.db.test_cases import (  # noqa: F401 (collected here, run on PostgreSQL)
-    new,
-    team,
-    test_a_released_case_is_announced_again,
-    test_claim_first_wins_release_reassign_close,
-    test_concurrent_claims_have_exactly_one_winner,
-    test_create_routes_and_stores_reasons,
-    test_erase_user_removes_cases_messages_and_consents,
-    test_load_counts_claimed_cases_and_capacity_is_respected,
-    test_no_match_is_queued,
-    test_one_open_case_per_person,
-)
-from tests.db.test_directory import (  # noqa: F401
-    test_bad_file_names_each_entry_and_field_and_writes_nothing,
-    test_import_is_idempotent_and_updates,
-    test_malformed_files_are_refused,
-)
+from tests.db.test_cases import new, team  # noqa: F401 (fixture and helper)
 from tests.db.test_migrations import TABLES
 
 
@@ -80,7 +64,7 @@ def test_claim_race_has_exactly_one_winner(engine: Engine, directory_file: Path)
     factory = sessionmaker(bind=engine, future=True, expire_on_commit=False)
     with factory() as s:
         import_file(s, directory_file)
-        case_id = new(s).case.id
+        case_id = new(s, language="de", region=None).case.id  # offered to all three
         s.commit()
     counsellors = ["olena", "karim", "ayse"]
     start, updated = threading.Barrier(len(counsellors)), threading.Barrier(len(counsellors),
@@ -112,10 +96,11 @@ def test_claim_race_has_exactly_one_winner(engine: Engine, directory_file: Path)
 
 
 def test_telegram_ids_beyond_32_bits(team) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
-    """Group and channel chat ids are below -2^31; message ids grow without bound."""
+    """Telegram ids do not fit 32 bits (supergroup chats are below -2^31, user ids above
+    2^32 exist); message ids grow without bound."""
     chat_id, message_id = -1002233445566, 2**33 + 7
     counsellor = team.get(Counsellor, "olena")
-    counsellor.telegram_chat_id = chat_id
+    counsellor.telegram_user_id = chat_id
     case = new(team).case
     cases.record_offer(team, case_id=case.id, counsellor_id="olena", chat_id=chat_id,
                        message_id=message_id)
@@ -123,7 +108,7 @@ def test_telegram_ids_beyond_32_bits(team) -> None:  # noqa: F811  # type: ignor
     assert cases.case_of_message(team, chat_id=chat_id, message_id=message_id).id == case.id
     assert cases.case_of_message(team, chat_id=chat_id, message_id=message_id + 1) is None
     assert team.execute(select(Counsellor.id).where(
-        Counsellor.telegram_chat_id == chat_id)).scalar_one() == "olena"
+        Counsellor.telegram_user_id == chat_id)).scalar_one() == "olena"
 
 
 def test_json_and_enum_columns_round_trip(team) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
