@@ -18,6 +18,12 @@ import pytest
 from connectors.rasa_pool import NoRasaAvailable, RasaPool, rendezvous_order
 
 
+class _Server(ThreadingHTTPServer):
+    # 24 people connect at once; the default backlog of 5 refuses some of them on a busy
+    # machine, which would look like a dead server
+    request_queue_size = 128
+
+
 @dataclass
 class FakeRasa:
     """A REST-channel server on a free loopback port; every message it handled is logged."""
@@ -26,7 +32,7 @@ class FakeRasa:
     log: list[tuple[str, str, str]]  # (server, sender, text), shared by all servers
     status: int = 200
     hang_up: bool = False  # read the request, then close the connection without answering
-    server: ThreadingHTTPServer = field(init=False)
+    server: _Server = field(init=False)
 
     def __post_init__(self) -> None:
         fake = self
@@ -55,7 +61,7 @@ class FakeRasa:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
