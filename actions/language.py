@@ -9,8 +9,23 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.languages import Detection, registry, resolve_language
+from bot.texts import render
+from bot.understanding import language_offer
 
 CHANGE_LANGUAGE_INTENT = "change_language"
+OFFER_RESPONSE = "utter_offer_language_switch"
+
+
+def change_payload(code: str) -> str:
+    return f'/change_language{{"language":"{code}"}}'
+
+
+def offer_message(new: str, current: str) -> tuple[str, list[dict[str, str]]]:
+    """"Switch to Русский?" in the new language: switch / keep the chosen language."""
+    rendered = render(OFFER_RESPONSE, new, language=registry().languages[new].name)
+    payloads = (change_payload(new), change_payload(current))
+    return rendered.text, [{"title": title, "payload": payload} for (title, _), payload
+                           in zip(rendered.buttons, payloads, strict=True)]
 
 
 def client_language_code(metadata: dict[str, Any] | None) -> str | None:
@@ -58,6 +73,31 @@ class ActionResolveLanguage(Action):
             events.append(SlotSet("language", state.language))
         if state.source.name.lower() != tracker.get_slot("language_source"):
             events.append(SlotSet("language_source", state.source.name.lower()))
+        events += self._offer_switch(dispatcher, tracker, state.language,
+                                     state.source.name.lower())
+        return events
+
+    @staticmethod
+    def _offer_switch(dispatcher: CollectingDispatcher, tracker: Tracker, language: str,
+                      source: str) -> list[EventType]:
+        """Probe m9: a language chosen explicitly is not a cage. Two messages in a row
+        confidently in another supported language → ask, in that language, whether to
+        switch (the buttons are change_language requests, so the answer is a new choice)."""
+        detection = detect_message(tracker)
+        detected = (detection.code if detection and detection.confident
+                    and detection.supported else None)
+        if requested_language(tracker):
+            detected = None  # this message is itself a choice
+        offer = language_offer(language=language, source=source, detected=detected,
+                               streak=tracker.get_slot("language_streak"),
+                               offered=tracker.get_slot("language_offered"))
+        events: list[EventType] = []
+        if offer.streak != tracker.get_slot("language_streak"):
+            events.append(SlotSet("language_streak", offer.streak))
+        if offer.offer:
+            text, buttons = offer_message(offer.offer, language)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            events.append(SlotSet("language_offered", offer.offer))
         return events
 
 
