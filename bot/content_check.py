@@ -24,7 +24,6 @@ from bot.catalogue import ANSWER_TOPICS, TOPIC_ANSWERS, TOPIC_OF_INTENT
 from bot.figures import FIGURES_FILE, Figure, FigureError, add_months, load_figures
 from bot.languages import LANGUAGES_FILE, Registry, load_registry
 from bot.settings import PROJECT_ROOT
-from bot.understanding import TITLES_DIR, load_titles
 from bot.texts import (
     ANSWERS_FILE,
     COMMON_FILE,
@@ -39,6 +38,7 @@ from bot.texts import (
     load_source_responses,
     load_translations,
 )
+from bot.understanding import TITLES_DIR, load_titles
 
 # Responses that are deliberately sent in the default language only.
 SOURCE_ONLY = frozenset({"utter_unsupported_language"})

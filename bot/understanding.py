@@ -139,6 +139,19 @@ def clauses(text: str) -> list[str]:
     return out
 
 
+def two_questions(whole: Decision, parts: Sequence[Decision]) -> tuple[int, str] | None:
+    """A message unclear as a whole whose parts are confidently two different topics
+    ("how long does it take and what does it cost?"): (index of the part to answer, the
+    other topic). The first such part is answered, the next one offered as "also asked"."""
+    if isinstance(whole, Answer):
+        return None
+    topics = [(i, p.intent) for i, p in enumerate(parts)
+              if isinstance(p, Answer) and is_topic_intent(p.intent)]
+    first = topics[0] if topics else None
+    second = next((intent for _, intent in topics if first and intent != first[1]), None)
+    return (first[0], second) if first and second else None
+
+
 def also_asked(whole: Decision, parts: Sequence[Decision]) -> str | None:
     """The second topic a message asks about: a part confidently about another topic intent
     than the one the whole message is answered with (only when that one is a topic answer)."""

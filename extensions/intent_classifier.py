@@ -41,6 +41,7 @@ from bot.understanding import (
     clauses,
     decide,
     question_sentence,
+    two_questions,
 )
 
 MODEL_FILE = "intent_classifier.joblib"
@@ -150,18 +151,24 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
                 scores[i] = (1 - weight) * scores[i] + weight * row
         return scores
 
-    def second_question(self, text: str, ranking: list[dict[str, Any]]) -> str | None:
-        """A topic intent a later (or earlier) part of the message confidently asks about,
-        other than the one the whole message is answered with."""
-        whole = decide(ranking)
-        if not isinstance(whole, Answer):
-            return None
+    def second_question(self, text: str, ranking: list[dict[str, Any]]
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+        """The ranking to answer with and a second topic the message asks about: another
+        topic intent a part of the message is confidently about. A message unclear as a
+        whole whose parts are two clear topics is answered with its first one."""
         parts = clauses(text)
         if len(parts) < 2:
-            return None
+            return ranking, None
         assert self._pipeline is not None
-        part_scores = np.atleast_2d(self._pipeline.decision_function(parts))
-        return also_asked(whole, [decide(self._ranking(row)) for row in part_scores])
+        part_rankings = [self._ranking(row)
+                         for row in np.atleast_2d(self._pipeline.decision_function(parts))]
+        part_decisions = [decide(r) for r in part_rankings]
+        whole = decide(ranking)
+        split = two_questions(whole, part_decisions)
+        if split:
+            index, second = split
+            return part_rankings[index], second
+        return ranking, also_asked(whole, part_decisions)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._pipeline is None:
@@ -171,13 +178,13 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
         for message, text, row in zip(messages, texts, scores, strict=True):
             if not text:
                 continue
-            ranking = self._ranking(row)
+            ranking, second = self._ranking(row), None
+            if self._config["split_questions"] and not text.startswith("/"):
+                ranking, second = self.second_question(text, ranking)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            if self._config["split_questions"] and not text.startswith("/"):
-                second = self.second_question(text, ranking)
-                if second:
-                    message.set(ALSO_ASKED, second, add_to_output=True)
+            if second:
+                message.set(ALSO_ASKED, second, add_to_output=True)
         return messages
 
 

@@ -20,6 +20,7 @@ from bot.understanding import (
     language_offer,
     question_sentence,
     right_after_one_tap,
+    two_questions,
 )
 
 
@@ -126,3 +127,14 @@ def test_language_offer_only_after_an_explicit_choice_and_only_once() -> None:
                           offered=None) == LanguageOffer(None)
     assert language_offer(language="de", source="explicit", detected="ru", streak="ru",
                           offered="ru") == LanguageOffer("ru")
+
+
+def test_an_unclear_message_of_two_clear_questions_answers_the_first() -> None:
+    unsure = Ask(("recognition_duration", "recognition_costs"))
+    parts = [Answer("recognition_duration"), Answer("recognition_costs")]
+    assert two_questions(unsure, parts) == (0, "recognition_costs")
+    # parts about the same topic, or one unclear part: keep asking
+    assert two_questions(unsure, [Answer("recognition_costs"), Answer("recognition_costs")]) \
+        is None
+    assert two_questions(unsure, [Ask(("visa_family",)), Answer("recognition_costs")]) is None
+    assert two_questions(Answer("recognition_costs"), parts) is None
