@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clarify import ActionClarify
-from actions.language import ActionResolveLanguage
+from actions.language import ActionResolveLanguage, ActionValidateSlotMappings
 from bot.languages import detector
 
 
@@ -64,18 +64,26 @@ async def test_two_russian_messages_after_choosing_german_offer_a_switch_in_russ
     assert SlotSet("language", "ru") not in events  # an explicit choice is not overridden
     slots["language_streak"] = "ru"
     second = "Сколько стоит признание и сколько времени это занимает?"
-    events, messages = await run(ActionResolveLanguage(), language_tracker(second, slots))
+    t = language_tracker(second, slots)
+    events, messages = await run(ActionResolveLanguage(), t)
+    assert messages == []  # Rasa would drop them here: the validation step sends the offer
+    assert SlotSet("language_offered", "ru") in events
+    assert SlotSet("language_streak", None) in events
+    # what Rasa hands the validation step: the turn's events with the new slot values
+    t.events = [{"event": "user", "text": second}, *events]
+    t.slots.update({e["name"]: e["value"] for e in events})
+    _, messages = await run(ActionValidateSlotMappings(), t)
     [offer] = messages
     assert "Русский" in offer["text"] and offer["text"].startswith("Вы пишете")
     assert [(b["title"], b["payload"]) for b in offer["buttons"]] == [
         ("Да, переключить", '/change_language{"language":"ru"}'),
         ("Нет, оставить текущий язык", '/change_language{"language":"de"}'),
     ]
-    assert SlotSet("language_offered", "ru") in events
-    assert SlotSet("language_streak", None) in events
     # asked once: more Russian does not ask again
     slots.update(language_streak="ru", language_offered="ru")
-    _, messages = await run(ActionResolveLanguage(), language_tracker(second, slots))
+    events, _ = await run(ActionResolveLanguage(), language_tracker(second, slots))
+    assert not any(e["name"] == "language_offered" for e in events)
+    _, messages = await run(ActionValidateSlotMappings(), language_tracker(second, slots))
     assert messages == []
 
 

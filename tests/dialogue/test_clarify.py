@@ -15,7 +15,7 @@ DURATION_AND_COSTS = {"recognition_duration", "recognition_costs"}
 
 @pytest.mark.parametrize("language,text", [
     ("en", "documents visa"),
-    ("de", "Unterlagen Visum"),
+    ("de", "Ich habe eine Frage zu meinem Beruf"),
     ("ru", "документы виза"),
 ])
 async def test_an_unclear_message_offers_topics_and_one_tap_answers(chat, language: str,
