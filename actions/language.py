@@ -9,8 +9,23 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.languages import Detection, registry, resolve_language
+from bot.texts import render
+from bot.understanding import language_offer
 
 CHANGE_LANGUAGE_INTENT = "change_language"
+OFFER_RESPONSE = "utter_offer_language_switch"
+
+
+def change_payload(code: str) -> str:
+    return f'/change_language{{"language":"{code}"}}'
+
+
+def offer_message(new: str, current: str) -> tuple[str, list[dict[str, str]]]:
+    """"Switch to Русский?" in the new language: switch / keep the chosen language."""
+    rendered = render(OFFER_RESPONSE, new, language=registry().languages[new].name)
+    payloads = (change_payload(new), change_payload(current))
+    return rendered.text, [{"title": title, "payload": payload} for (title, _), payload
+                           in zip(rendered.buttons, payloads, strict=True)]
 
 
 def client_language_code(metadata: dict[str, Any] | None) -> str | None:
@@ -58,7 +73,57 @@ class ActionResolveLanguage(Action):
             events.append(SlotSet("language", state.language))
         if state.source.name.lower() != tracker.get_slot("language_source"):
             events.append(SlotSet("language_source", state.source.name.lower()))
+        events += self._offer_switch(tracker, state.language,
+                                     state.source.name.lower())
         return events
+
+    @staticmethod
+    def _offer_switch(tracker: Tracker, language: str,
+                      source: str) -> list[EventType]:
+        """Probe m9: a language chosen explicitly is not a cage. Two messages in a row
+        confidently in another supported language → ask, in that language, whether to
+        switch (the buttons are change_language requests, so the answer is a new choice)."""
+        detection = detect_message(tracker)
+        detected = (detection.code if detection and detection.confident
+                    and detection.supported else None)
+        if requested_language(tracker):
+            detected = None  # this message is itself a choice
+        offer = language_offer(language=language, source=source, detected=detected,
+                               streak=tracker.get_slot("language_streak"),
+                               offered=tracker.get_slot("language_offered"))
+        events: list[EventType] = []
+        if offer.streak != tracker.get_slot("language_streak"):
+            events.append(SlotSet("language_streak", offer.streak))
+        if offer.offer:  # sent by action_validate_slot_mappings (see there why)
+            events.append(SlotSet("language_offered", offer.offer))
+        return events
+
+
+def offered_this_turn(tracker: Tracker) -> str | None:
+    """The language action_resolve_language decided to offer for the latest message."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return next((str(e["value"]) for e in events[last_user + 1:]
+                 if e.get("event") == "slot" and e.get("name") == "language_offered"
+                 and e.get("value")), None)
+
+
+class ActionValidateSlotMappings(Action):
+    """Sends the language-switch offer decided by action_resolve_language. Rasa 3.6 drops the
+    messages of custom slot-mapping actions but sends those of this validation step, which
+    runs right after them with the new slot values on every user message."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        offer = offered_this_turn(tracker)
+        language = tracker.get_slot("language")
+        if offer and language and offer != language and registry().is_supported(offer):
+            text, buttons = offer_message(offer, str(language))
+            dispatcher.utter_message(text=text, buttons=buttons)
+        return []
 
 
 class ActionChangeLanguage(Action):

@@ -38,6 +38,7 @@ from bot.texts import (
     load_source_responses,
     load_translations,
 )
+from bot.understanding import TITLES_DIR, load_titles
 
 # Responses that are deliberately sent in the default language only.
 SOURCE_ONLY = frozenset({"utter_unsupported_language"})
@@ -224,6 +225,7 @@ def check(
                                            f"{name}", "not in domain.yml (unused)"))
 
     check_common(report, root, reg, texts_dir)
+    check_titles(report, root, reg, source)
     check_answers(report, root, today, set(source))
     check_professions(report, root, reg, source, known_vars)
     check_figures(report, figure_table, today)
@@ -288,6 +290,22 @@ def check_common(report: Report, root: Path, reg: Registry, texts_dir: Path) -> 
                     "error", f"{file}: {key}", f"placeholders "
                     f"{sorted(_PLACEHOLDER.findall(str(value)))} differ from the source "
                     f"{sorted(_PLACEHOLDER.findall(str(source)))}"))
+
+
+def check_titles(report: Report, root: Path, reg: Registry, source: dict[str, Any]) -> None:
+    """data/intent_titles/<lang>.yml: a short button title for every topic intent (the
+    "Did you mean…?" and "You also asked" buttons), and no title for an unknown intent."""
+    titles_dir = root / TITLES_DIR.relative_to(PROJECT_ROOT)
+    topic_intents = sorted(n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source)
+    for lang in reg.codes:
+        titles = load_titles(lang, titles_dir)
+        file = (titles_dir / f"{lang}.yml").relative_to(root)
+        for intent in topic_intents:
+            if not titles.get(intent):
+                report.problems.append(Problem("error", f"{file}: {intent}", "missing title"))
+        for intent in sorted(set(titles) - set(topic_intents)):
+            report.problems.append(Problem("warning", f"{file}: {intent}",
+                                           "not a topic intent (unused)"))
 
 
 def check_answers(report: Report, root: Path, today: dt.date, responses: set[str]) -> None:

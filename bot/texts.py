@@ -21,6 +21,7 @@ from bot.figures import NOTE_SUFFIX, Wording
 from bot.figures import figure_values as _figure_values
 from bot.languages import Registry, registry
 from bot.settings import PROJECT_ROOT
+from bot.understanding import intent_title, is_topic_intent
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 TEXTS_DIR = PROJECT_ROOT / "data" / "texts"
@@ -29,6 +30,7 @@ ANSWERS_FILE = PROJECT_ROOT / "data" / "answers.yml"
 PROFESSIONS_DIR = PROJECT_ROOT / "data" / "professions"
 GROUPS_FILE = "groups.yml"  # in PROFESSIONS_DIR
 COUNSELLOR_PAYLOAD = "/request_counsellor"
+ALSO_ASKED_RESPONSE = "utter_also_asked"  # "You also asked: {topic}", a button title
 COMMON_KEYS = ("figure_with_year", "figure_expired", "figure_expired_note", "date", "months",
                "as_of",
                "counsellor_button")
@@ -229,12 +231,20 @@ def as_of_line(name: str, language: str) -> str | None:
                              {"month": f"{checked.month:02d}", "year": checked.year})
 
 
+def also_asked_button(intent: str, language: str) -> dict[str, str]:
+    """"You also asked: <title>" for the second question of a message, as a button."""
+    template = str(choose_variant(ALSO_ASKED_RESPONSE, language).get("text", "{topic}"))
+    return {"title": fill_placeholders(template, {"topic": intent_title(intent, language)}),
+            "payload": f"/{intent}"}
+
+
 def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[str, Any],
-            profession: str | None = None) -> dict[str, Any]:
+            profession: str | None = None, also_asked: str | None = None) -> dict[str, Any]:
     """The message for response `name` from its chosen language variant: the profession text
     instead of the generic one where there is one, placeholders filled (text, button titles
     and payloads; only `{name}` with a given value, so user content is never interpreted),
-    and for topic answers the "as of" line and the counsellor button."""
+    and for topic answers the "as of" line and the counsellor button — and, when the message
+    also asked about another topic (`also_asked`, an intent), a button for that one first."""
     message = copy.deepcopy(variant)
     text = profession_text(name, language, profession) or str(variant.get("text", ""))
     message["text"] = fill_placeholders(text, values)
@@ -251,6 +261,9 @@ def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[s
         line = as_of_line(name, language)
         if line:
             message["text"] = f"{message['text']}\n{line}"
+        if (also_asked and is_topic_intent(also_asked) and also_asked != name.removeprefix("utter_")
+                and not any(b["payload"] == f"/{also_asked}" for b in buttons)):
+            buttons.insert(0, also_asked_button(also_asked, language))
         if not any(b["payload"] == COUNSELLOR_PAYLOAD for b in buttons):
             buttons.append({"title": str(common(language)["counsellor_button"]),
                             "payload": COUNSELLOR_PAYLOAD})
@@ -273,7 +286,8 @@ def supported(language: str | None) -> str:
 
 
 def render(name: str, language: str | None, /, *, today: dt.date | None = None,
-           profession: str | None = None, **variables: Any) -> Rendered:
+           profession: str | None = None, also_asked: str | None = None,
+           **variables: Any) -> Rendered:
     """A response in a language as it is sent on `today` (default: the real date), for
     senders outside Rasa's dialogue (the Telegram gateway) and for `python -m bot answers`.
     `profession` selects a profession-specific answer and is also the `{profession}` value."""
@@ -285,7 +299,7 @@ def render(name: str, language: str | None, /, *, today: dt.date | None = None,
     values = {**figure_values(lang, today), **get_settings().text_variables(),
               **{k: str(v) for k, v in variables.items()}}
     message = compose(name, choose_variant(name, lang), lang, values=values,
-                      profession=profession)
+                      profession=profession, also_asked=also_asked)
     return Rendered(str(message["text"]), tuple((str(b["title"]), str(b["payload"]))
                                                 for b in message.get("buttons") or []))
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.settings import get_settings
@@ -42,6 +43,15 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
     def responses(self, source: dict[str, list[dict[str, Any]]]) -> None:
         self._responses = localised_responses(dict(source)) if source else {}
 
+    async def generate(self, utter_action: str, tracker: DialogueStateTracker,
+                       output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
+        # a second question in the user's message (extensions/intent_classifier.py) becomes
+        # a button under the answer to the first
+        also_asked = tracker.latest_message.parse_data.get("also_asked") \
+            if tracker.latest_message else None
+        return self.generate_from_slots(utter_action, tracker.current_slot_values(),
+                                        output_channel, also_asked=also_asked, **kwargs)
+
     def generate_from_slots(self, utter_action: str, filled_slots: dict[str, Any],
                             output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
         variant = self._random_response_for(utter_action, output_channel, filled_slots)
@@ -50,8 +60,9 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
         slots = filled_slots or {}
         language = supported(slots.get("language"))
         today = kwargs.pop("today", None) or self.today()
+        also_asked = kwargs.pop("also_asked", None)
         # slot values win over figure names only if someone names a slot like a figure
         values = {**figure_values(language, today), **get_settings().text_variables(),
                   **{k: v for k, v in slots.items() if v is not None}, **kwargs}
         return compose(utter_action, variant, language, values=values,
-                       profession=slots.get("profession"))
+                       profession=slots.get("profession"), also_asked=also_asked)

@@ -1,7 +1,8 @@
 """`rasa data validate` must pass, and its only warnings may be the known false positives:
 responses that Rasa's validator cannot see being used — the form's `utter_ask_*`
 questions (sent by the form itself), the region message sent by the form validation,
-and the texts the Telegram gateway sends (`# ---- telegram` in domain.yml)."""
+the texts the Telegram gateway sends (`# ---- telegram` in domain.yml) and those the
+understanding actions send (`# ---- understanding`, and utter_fallback from action_clarify)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def sent_outside_rules() -> set[str]:
     actions = "".join(f.read_text(encoding="utf-8")
                       for f in (PROJECT_ROOT / "actions").glob("*.py"))
     sent_by_actions = set(re.findall(r"response=\"(utter_\w+)\"", actions))
-    return asks | gateway | sent_by_actions | {"utter_invalid_region"}
+    understanding = set(re.findall(r"^  (utter_\w+):", text[text.index("---- understanding"):],
+                                   flags=re.M))
+    return (asks | gateway | sent_by_actions | understanding
+            | {"utter_invalid_region", "utter_fallback"})
 
 
 def test_rasa_data_validate_passes_with_only_known_warnings() -> None:

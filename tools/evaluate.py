@@ -3,6 +3,11 @@ writing style on the realistic set), the share of confidently wrong answers, the
 frequent confusions, and the textbook baseline (TF-IDF + LinearSVC, same training data,
 same sets, same run) side by side. `make eval` prints it.
 
+"Right at once" is the share whose first reply is right (the accuracy: an unclear message is
+answered with a question, counted as nlu_fallback); "right after one tap" also counts the
+messages where the assistant asked and the expected topic was among its buttons
+(bot/understanding.py decides, as in the running assistant).
+
 Sets: tests/nlu/<lang>/*.yml (held-out, Rasa format), tests/nlu_blind/<lang>.yml (blind,
 Rasa format), tests/nlu_real/<lang>.yml (realistic messages labelled with a style)."""
 
@@ -22,6 +27,7 @@ import yaml
 
 from bot.languages import registry
 from bot.settings import PROJECT_ROOT
+from bot.understanding import Ask, Decision, decide, right_after_one_tap
 
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu"
 BLIND_DIR = PROJECT_ROOT / "tests" / "nlu_blind"
@@ -45,8 +51,10 @@ class Score:
     correct: int = 0
     fallback: int = 0
     confidently_wrong: int = 0  # a wrong intent, not the fallback: the person gets a wrong answer
+    asked: int = 0  # the assistant offered topics as buttons
+    tapped: int = 0  # right at once, or the expected topic was among the buttons
 
-    def add(self, expected: str, got: str) -> None:
+    def add(self, expected: str, got: str, decision: Decision | None = None) -> None:
         self.total += 1
         if got == expected:
             self.correct += 1
@@ -54,6 +62,10 @@ class Score:
             self.fallback += 1
         else:
             self.confidently_wrong += 1
+        if isinstance(decision, Ask):
+            self.asked += 1
+        if got == expected or (decision is not None and right_after_one_tap(decision, expected)):
+            self.tapped += 1
 
     @property
     def accuracy(self) -> float:
@@ -62,6 +74,14 @@ class Score:
     @property
     def wrong_share(self) -> float:
         return self.confidently_wrong / self.total if self.total else 0.0
+
+    @property
+    def one_tap(self) -> float:
+        return self.tapped / self.total if self.total else 0.0
+
+    @property
+    def asked_share(self) -> float:
+        return self.asked / self.total if self.total else 0.0
 
 
 @dataclass
@@ -89,10 +109,10 @@ class LanguageResult:
     def accuracy(self) -> float:
         return self.score.accuracy
 
-    def add(self, example: Example, got: str) -> None:
-        self.score.add(example.intent, got)
+    def add(self, example: Example, got: str, decision: Decision | None = None) -> None:
+        self.score.add(example.intent, got, decision)
         if example.style:
-            self.per_style.setdefault(example.style, Score()).add(example.intent, got)
+            self.per_style.setdefault(example.style, Score()).add(example.intent, got, decision)
         cell = self.per_intent.setdefault(example.intent, [0, 0])
         cell[1] += 1
         if got == example.intent:
@@ -147,7 +167,8 @@ async def evaluate(agent, languages: list[str],  # type: ignore[no-untyped-def]
         result = LanguageResult(language)
         for example in load_set(language, root):
             parsed = await agent.parse_message(example.text)
-            result.add(example, parsed["intent"]["name"])
+            result.add(example, parsed["intent"]["name"],
+                       decide(parsed.get("intent_ranking") or []))
         results.append(result)
     return results
 
@@ -221,13 +242,14 @@ def report(name: str, results: list[LanguageResult], baseline: list[LanguageResu
            errors: bool = False) -> dict[str, Any]:
     """Print one set's figures and return them for the JSON file."""
     print(f"\n== {name}")
+    print("model = right at once (accuracy); 1-tap = right at once or among the buttons")
     print(f"{'lang':6}{'n':>6}{'model':>8}{'base':>8}{'diff':>8}{'conf.wrong':>12}"
-          f"{'fallback':>10}")
+          f"{'fallback':>10}{'asked':>8}{'1-tap':>8}")
     for r, b in zip(results, baseline, strict=True):
         if r.total:
             print(f"{r.language:6}{r.total:>6}{r.accuracy:>8.3f}{b.accuracy:>8.3f}"
                   f"{r.accuracy - b.accuracy:>+8.3f}{r.score.wrong_share:>12.3f}"
-                  f"{r.fallback:>10}")
+                  f"{r.fallback:>10}{r.score.asked_share:>8.3f}{r.score.one_tap:>8.3f}")
     macro, base_macro = _macro(results), _macro(baseline)
     print(f"{'macro':6}{'':>6}{macro:>8.3f}{base_macro:>8.3f}{macro - base_macro:>+8.3f}")
     styles = sorted({s for r in results for s in r.per_style})
@@ -242,6 +264,15 @@ def report(name: str, results: list[LanguageResult], baseline: list[LanguageResu
             print(f"{style:10}" + "".join(
                 f"{c.accuracy:>8.3f}" if c.total else f"{'–':>8}" for c in cells)
                 + f"{overall:>8.3f}{base_all:>8.3f}")
+        print(f"\n{'1-tap':10}" + "".join(f"{r.language:>8}" for r in results) + f"{'all':>8}"
+              + f"{'wrong':>8}")
+        for style in styles:
+            cells = [r.per_style.get(style, Score()) for r in results]
+            overall = sum(c.tapped for c in cells) / max(sum(c.total for c in cells), 1)
+            wrong = sum(c.confidently_wrong for c in cells) / max(sum(c.total for c in cells), 1)
+            print(f"{style:10}" + "".join(
+                f"{c.one_tap:>8.3f}" if c.total else f"{'–':>8}" for c in cells)
+                + f"{overall:>8.3f}{wrong:>8.3f}")
     for r in results:
         if r.confusions:
             top = ", ".join(f"{e}→{g} ×{c}" for (e, g), c in r.confusions.most_common(6))
@@ -255,7 +286,11 @@ def report(name: str, results: list[LanguageResult], baseline: list[LanguageResu
             "total": r.total, "accuracy": round(r.accuracy, 4),
             "baseline": round(b.accuracy, 4),
             "confidently_wrong": round(r.score.wrong_share, 4),
+            "right_at_once": round(r.accuracy, 4),
+            "right_after_one_tap": round(r.score.one_tap, 4),
+            "asked": round(r.score.asked_share, 4),
             "per_style": {s: round(c.accuracy, 4) for s, c in sorted(r.per_style.items())},
+            "per_style_one_tap": {s: round(c.one_tap, 4) for s, c in sorted(r.per_style.items())},
             "per_intent": r.per_intent} for r, b in zip(results, baseline, strict=True)},
     }
 

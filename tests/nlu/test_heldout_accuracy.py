@@ -1,5 +1,7 @@
 """NLU evaluation on the held-out sets in tests/nlu/<lang>/ (never used for training):
-at least 90 % intent accuracy in every supported language. tests/nlu_blind/<lang>.yml is a
+in every supported language at least 90 % understood — answered right at once, or, where the
+assistant was unsure and asked, with the right topic among its buttons (bot/understanding.py)
+— and at most 5 % confidently wrong answers. tests/nlu_blind/<lang>.yml is a
 second set, written without seeing any training or test data and never tuned on: at least
 85 %, the bar for messages nobody on the team has seen."""
 
@@ -13,7 +15,8 @@ import pytest
 from bot.languages import registry
 from tools.evaluate import evaluate, load_examples
 
-MIN_ACCURACY = 0.90
+MIN_ACCURACY = 0.90  # right after at most one tap
+MAX_CONFIDENTLY_WRONG = 0.05
 MIN_BLIND_ACCURACY = 0.85
 BLIND = Path(__file__).resolve().parent.parent / "nlu_blind"
 
@@ -23,8 +26,11 @@ async def test_heldout_accuracy(agent: Any, language: str) -> None:
     assert len(load_examples(language)) >= 300, "held-out set too small to measure"
     result = (await evaluate(agent, [language]))[0]
     worst = ", ".join(f"{e}→{g}×{c}" for (e, g), c in result.confusions.most_common(5))
-    assert result.accuracy >= MIN_ACCURACY, (
-        f"{language}: {result.accuracy:.3f} < {MIN_ACCURACY}; top confusions: {worst}")
+    assert result.score.one_tap >= MIN_ACCURACY, (
+        f"{language}: {result.score.one_tap:.3f} < {MIN_ACCURACY} right after one tap; "
+        f"top confusions: {worst}")
+    assert result.score.wrong_share <= MAX_CONFIDENTLY_WRONG, (
+        f"{language}: {result.score.wrong_share:.3f} confidently wrong; top confusions: {worst}")
 
 
 @pytest.mark.parametrize("language", registry().codes)

@@ -1,0 +1,83 @@
+"""Understanding messages as people write them, through the real agent: an unclear message
+gets the likeliest topics as buttons, a tap answers; two questions in one message get the
+answer to one and a button for the other; after choosing a language, writing on in another
+one brings the offer to switch."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.texts import render
+from bot.understanding import intent_title
+
+DURATION_AND_COSTS = {"recognition_duration", "recognition_costs"}
+
+
+@pytest.mark.parametrize("language,text", [
+    ("en", "documents visa"),
+    ("de", "Ich habe eine Frage zu meinem Beruf"),
+    ("ru", "документы виза"),
+])
+async def test_an_unclear_message_offers_topics_and_one_tap_answers(chat, language: str,
+                                                                   text: str) -> None:
+    person = chat(language_code=language)
+    turn = await person.say(text)
+    assert turn.intent == "nlu_fallback" and turn.actions == ["action_clarify"]
+    question = render("utter_clarify", language)
+    assert turn.texts == [question.text]
+    buttons = turn.buttons[0]
+    topics = [b["payload"].removeprefix("/") for b in buttons[:-2]]
+    assert 1 <= len(topics) <= 3
+    assert [(b["title"], b["payload"]) for b in buttons[-2:]] == list(question.buttons)
+    assert [b["title"] for b in buttons[:-2]] == [intent_title(t, language) for t in topics]
+    tap = await person.say(f"/{topics[0]}")
+    assert tap.actions == [f"utter_{topics[0]}"]
+
+
+async def test_something_else_and_gibberish_ask_to_rephrase(chat) -> None:
+    person = chat(language_code="de")
+    fallback = render("utter_fallback", "de").text
+    turn = await person.say("/nlu_fallback")  # the "Etwas anderes" button
+    assert turn.actions == ["action_clarify"] and turn.texts == [fallback]
+    turn = await person.say("AAAAAAAAAAAAAAAA")
+    assert turn.actions == ["action_clarify"] and turn.texts == [fallback]
+
+
+@pytest.mark.parametrize("language,text", [
+    ("de", "Was kostet die Anerkennung? Und wie lange dauert das Verfahren?"),
+    ("en", "How long does recognition take and how much does it cost?"),
+    ("ru", "Сколько длится признание диплома и сколько оно стоит?"),
+])
+async def test_two_questions_answer_one_and_offer_the_other(chat, language: str,
+                                                           text: str) -> None:
+    person = chat(language_code=language)
+    turn = await person.say(text)
+    [answer] = turn.actions
+    answered = answer.removeprefix("utter_")
+    assert answered in DURATION_AND_COSTS
+    [other] = DURATION_AND_COSTS - {answered}
+    also = render("utter_also_asked", language).text.replace("{topic}",
+                                                            intent_title(other, language))
+    assert {"title": also, "payload": f"/{other}"} in turn.buttons[0]
+    tap = await person.say(f"/{other}")
+    assert tap.actions == [f"utter_{other}"]
+    # a single question gets no such button
+    single = await person.say(f"/{answered}")
+    assert not any(b["payload"] == f"/{other}" for b in single.buttons[0])
+
+
+async def test_writing_on_in_russian_after_choosing_german_offers_a_switch(chat) -> None:
+    person = chat(language_code="de")
+    turn = await person.say('/change_language{"language":"de"}')
+    assert turn.slots["language"] == "de" and turn.slots["language_source"] == "explicit"
+    turn = await person.say("Нужно ли мне признание диплома медсестры в Германии?")
+    assert turn.slots["language"] == "de" and len(turn.texts) == 1  # the answer only
+    turn = await person.say("Какие документы нужны для признания диплома?")
+    offer = render("utter_offer_language_switch", "ru", language="Русский")
+    assert turn.texts[0] == offer.text
+    assert [b["payload"] for b in turn.buttons[0]] == [
+        '/change_language{"language":"ru"}', '/change_language{"language":"de"}']
+    assert turn.slots["language"] == "de"  # nothing changes until the person taps
+    turn = await person.say('/change_language{"language":"ru"}')
+    assert turn.slots["language"] == "ru"
+    assert turn.texts == [render("utter_language_changed", "ru").text]
