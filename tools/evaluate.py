@@ -309,8 +309,10 @@ def main() -> int:
 
     languages = args.languages or list(registry().codes)
     sets = args.set or [s for s in (HELDOUT_DIR, BLIND_DIR, REAL_DIR) if s.exists()]
+    quiet_rasa()  # training (when the data changed) logs every rule state at debug level
+    model = ensure_model()
     started = time.perf_counter()
-    agent = load_nlu_agent(ensure_model())
+    agent = load_nlu_agent(model)
     load_s = time.perf_counter() - started
     predict, baseline_train_s = train_baseline()
     print(f"model load {load_s:.1f} s; baseline (TF-IDF word 1-2 + char_wb 2-5, LinearSVC) "
