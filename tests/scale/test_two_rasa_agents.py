@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from bot.settings import TOKEN_HEADER
 
 pytestmark = pytest.mark.model
 
@@ -34,7 +37,8 @@ async def load_two(model_path: Path, action_server_url: str, tracker_url: str,
     agents = []
     for _ in range(2):  # each with its own stores and connections, like a separate server
         endpoints = AvailableEndpoints(
-            action=EndpointConfig(url=action_server_url),
+            action=EndpointConfig(url=action_server_url,  # the shared token (tests/conftest.py)
+                                  headers={TOKEN_HEADER: os.environ["ACTION_SERVER_TOKEN"]}),
             nlg=EndpointConfig(type="extensions.nlg.LocalizedNLG"),
             tracker_store=EndpointConfig(type="extensions.tracker_store.PrivacySQLTrackerStore",
                                          url=tracker_url),
