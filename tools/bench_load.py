@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from bot.languages import registry
 from bot.settings import PROJECT_ROOT
@@ -93,35 +92,35 @@ class Stack:
 
 @contextmanager
 def stack(model: Path, data_dir: Path) -> Iterator[Stack]:
-    """Action server and Rasa server on free loopback ports, on a fresh database."""
+    """Action server and Rasa server as `make run` starts them (tools/action_server.py and
+    tools/rasa_server.py, per-run tokens in the environment) on free loopback ports and a
+    fresh database."""
     from bot.db.migrate import upgrade
     from bot.db.session import make_engine
+    from bot.settings import Settings
+    from tools.run import child_env
 
-    env = {**os.environ, "BRUECKE_DATA_DIR": str(data_dir), "SANIC_HOST": "127.0.0.1",
-           "RASA_TELEMETRY_ENABLED": "false", "LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)
+    os.environ["BRUECKE_DATA_DIR"] = str(data_dir)
+    os.environ.pop("DATABASE_URL", None)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    env = {**child_env(settings), "BRUECKE_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     engine = make_engine(f"sqlite:///{data_dir / 'bruecke.db'}")
     upgrade(engine)
     engine.dispose()
-    action_port, rasa_port, token = free_port(), free_port(), secrets.token_hex(16)
-    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    endpoints_file = data_dir / "endpoints.yml"
-    endpoints_file.write_text(yaml.safe_dump(endpoints))
+    action_port, rasa_port = free_port(), free_port()
     quiet = subprocess.DEVNULL
-    procs = [subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                               "--port", str(action_port)], cwd=PROJECT_ROOT, env=env,
+    procs = [subprocess.Popen([sys.executable, "-m", "tools.action_server", "--port",
+                               str(action_port)], cwd=PROJECT_ROOT, env=env,
                               stdout=quiet, stderr=quiet)]
     try:
         _wait(f"http://127.0.0.1:{action_port}/health")
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api",
-             "--auth-token", token, "-i", "127.0.0.1", "-p", str(rasa_port),
-             "--credentials", "channels.yml", "--endpoints", str(endpoints_file)],
+            [sys.executable, "-m", "tools.rasa_server", "--model", str(model), "--port",
+             str(rasa_port), "--action-url", f"http://127.0.0.1:{action_port}/webhook"],
             cwd=PROJECT_ROOT, env=env, stdout=quiet, stderr=quiet))
-        _wait(f"http://127.0.0.1:{rasa_port}/status?token={token}")
-        yield Stack(f"http://127.0.0.1:{rasa_port}", token, env, procs)
+        _wait(f"http://127.0.0.1:{rasa_port}/status?token={env['RASA_API_TOKEN']}")
+        yield Stack(f"http://127.0.0.1:{rasa_port}", env["RASA_API_TOKEN"], env, procs)
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -167,12 +166,20 @@ def schedule(rate: float, seconds: float, think: float) -> list[tuple[float, int
     return [(i / rate, i % people) for i in range(n)]
 
 
+def rest_headers() -> dict[str, str]:
+    """The shared token of the REST channel (extensions/rest_channel.py)."""
+    from bot.settings import TOKEN_HEADER
+
+    token = os.environ.get("RASA_REST_TOKEN", "")
+    return {TOKEN_HEADER: token} if token else {}
+
+
 async def rasa_only(url: str, texts: list[tuple[str, str]], rate: float, seconds: float,
                     think: float, run: int) -> RunResult:
     plan = schedule(rate, seconds, think)
     latencies: list[float] = []
     lost = 0
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=rest_headers()) as client:
         start = time.perf_counter()
 
         async def one(offset: float, person: int, text: str, lang: str) -> None:
@@ -254,7 +261,7 @@ async def conversation_length(url: str, texts: list[tuple[str, str]], turns: int
                               ) -> dict[str, float]:
     """Median turn time of turns 1–10 and of the last 10 of one long conversation."""
     times = []
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=rest_headers()) as client:
         sender = f"long-{secrets.token_hex(4)}"
         for _i, (lang, text) in zip(range(turns), itertools.cycle(texts), strict=False):
             t0 = time.perf_counter()
@@ -274,6 +281,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"rates": args.rates, "seconds": args.seconds, "think_s": args.think}
     header = f"{'offered':>8}{'served':>9}{'p50':>9}{'p95':>9}{'max':>9}{'lost':>6}{'msgs':>7}"
     with tempfile.TemporaryDirectory() as tmp, stack(model, Path(tmp)) as s:
+        os.environ["RASA_REST_TOKEN"] = s.env["RASA_REST_TOKEN"]
         # warm up both models and the action server before anything is measured
         await rasa_only(s.rasa_url, texts, 5, 3, args.think, run=99)
         print("\nRasa alone (REST channel + action server)\n" + header)
