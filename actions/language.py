@@ -94,36 +94,31 @@ class ActionResolveLanguage(Action):
         events: list[EventType] = []
         if offer.streak != tracker.get_slot("language_streak"):
             events.append(SlotSet("language_streak", offer.streak))
-        if offer.offer:  # sent by action_validate_slot_mappings (see there why)
+        if offer.offer:  # sent by action_validate_slot_mappings
             events.append(SlotSet("language_offered", offer.offer))
         return events
 
 
-def offered_this_turn(tracker: Tracker) -> str | None:
-    """The language action_resolve_language decided to offer for the latest message."""
-    events = list(tracker.events)
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    return next((str(e["value"]) for e in events[last_user + 1:]
-                 if e.get("event") == "slot" and e.get("name") == "language_offered"
-                 and e.get("value")), None)
-
-
 class ActionValidateSlotMappings(Action):
-    """Sends the language-switch offer decided by action_resolve_language. Rasa 3.6 drops the
-    messages of custom slot-mapping actions but sends those of this validation step, which
-    runs right after them with the new slot values on every user message."""
+    """Runs once after every user message (Rasa's slot-validation step): decides the
+    conversation language (action_resolve_language's work) and, when two messages in a row
+    came in another language, sends the offer to switch. One action-server call per message
+    instead of two; Rasa 3.6 sends the messages of this step (not those of custom
+    slot-mapping actions)."""
 
     def name(self) -> str:
         return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        offer = offered_this_turn(tracker)
-        language = tracker.get_slot("language")
+        events = await ActionResolveLanguage().run(dispatcher, tracker, domain)
+        slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        offer = slots.get("language_offered")
+        language = slots.get("language", tracker.get_slot("language"))
         if offer and language and offer != language and registry().is_supported(offer):
             text, buttons = offer_message(offer, str(language))
             dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+        return events
 
 
 class ActionChangeLanguage(Action):
