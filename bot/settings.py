@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # several Rasa servers (each with its own action server) behind one gateway; >1 needs
     # REDIS_URL so that the servers share per-conversation locks (docs/deploy.md)
     rasa_instances: int = Field(1, env="RASA_INSTANCES", ge=1)
+    # an offered case nobody took for this long goes to the coordinator and the next
+    # matching organisation, and the person is told (bot/desk.pending_work)
+    escalate_after_hours: float = Field(4.0, env="ESCALATE_AFTER_HOURS", gt=0)
     redis_url: str = Field("", env="REDIS_URL")
     # Where the Rasa server and the action server listen. Loopback by default; anything
     # else requires the three shared tokens below (see require_shared_tokens).

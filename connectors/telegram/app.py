@@ -33,7 +33,6 @@ from connectors.assistant import TIMEOUT, RasaAssistant
 from connectors.rasa_pool import RasaPool
 from connectors.telegram import counsellors, people
 from connectors.telegram.common import (
-    ESCALATE_AFTER,
     NOTIFY_INTERVAL,
     Gateway,
     answer,
@@ -198,7 +197,7 @@ def build_application(settings: Settings, assistant: RasaAssistant | None = None
     api_token = settings.rasa_api_token.get_secret_value() if settings.rasa_api_token else None
     application.bot_data["gateway"] = Gateway(
         assistant or assistant_for(settings.rasa_url, api_token), notify_interval,
-        escalate_after or ESCALATE_AFTER)
+        escalate_after or dt.timedelta(hours=settings.escalate_after_hours))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not answered
     elsewhere = (~filters.ChatType.PRIVATE
                  & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))

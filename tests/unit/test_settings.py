@@ -60,3 +60,10 @@ def test_loopback_hosts(host) -> None:
 
     assert is_loopback(host)
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def test_escalation_time_is_a_setting(monkeypatch) -> None:
+    monkeypatch.setenv("ESCALATE_AFTER_HOURS", "1.5")
+    assert Settings(_env_file=None).escalate_after_hours == 1.5
+    monkeypatch.delenv("ESCALATE_AFTER_HOURS")
+    assert Settings(_env_file=None).escalate_after_hours == 4.0
