@@ -4,9 +4,10 @@ person asked for deletion (the turn in which `action_delete_my_data` ran)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from rasa.core.brokers.broker import EventBroker
@@ -22,6 +23,9 @@ from bot.privacy import ERASE_ACTION
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+# events of the current session the tracker keeps in memory (~10 turns; rules look 3 back)
+EVENTS_KEPT = 100
+STORED_UPTO = "_bruecke_stored_upto"  # the last event of a tracker that is in the database
 T = TypeVar("T")
 
 # How long a turn waits for the database to come back (a PostgreSQL restart or failover).
@@ -90,6 +94,40 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         return await self._retrying(lambda: super(PrivacySQLTrackerStore, self)
                                     .retrieve(sender_id))
 
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
+                        ) -> DialogueStateTracker | None:
+        """The session's events replayed in full (slots, form, language stay exact), but the
+        tracker keeps only the last EVENTS_KEPT of them: what policies, the slot-validation
+        step and every action call see — and ship — no longer grows with the length of the
+        conversation. The full history is only loaded for the export and erasure."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id,
+                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions
+                                     ).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, events, self.domain.slots,
+            max_event_history=None if fetch_events_from_all_sessions else EVENTS_KEPT)
+        setattr(tracker, STORED_UPTO, tracker.events[-1] if tracker.events else None)
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The tracker's events that are not stored yet: those after the last event it was
+        loaded or saved with. (Rasa counts the stored events and skips as many, which is
+        wrong once the tracker keeps only the latest ones.) A tracker this store never
+        loaded — a new conversation — has only new events."""
+        events = list(tracker.events)
+        stored = getattr(tracker, STORED_UPTO, None)
+        if stored is None:
+            return iter(events)
+        for i in range(len(events) - 1, -1, -1):
+            if events[i] is stored:
+                return iter(events[i + 1:])
+        logger.warning("Tracker store: a turn added more than %d events.", EVENTS_KEPT)
+        return iter(events)
+
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         return await self._retrying(lambda: super(PrivacySQLTrackerStore, self)
                                     .retrieve_full_tracker(sender_id))
@@ -97,6 +135,8 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         # idempotent: a retry stores only the events the database does not have yet
         await self._retrying(lambda: super(PrivacySQLTrackerStore, self).save(tracker))
+        if tracker.events:
+            setattr(tracker, STORED_UPTO, tracker.events[-1])
         if erase_requested(tracker):
             language = tracker.get_slot("language")
             self.erase(tracker.sender_id)

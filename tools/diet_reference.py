@@ -42,14 +42,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=PROJECT_ROOT / "reports" / "diet.json")
     args = parser.parse_args()
     quiet_rasa()
-    from rasa.api import train_nlu
+    from rasa.model_training import train_nlu
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yml"
         config.write_text(yaml.safe_dump(stock_config(args.epochs)))
         started = time.perf_counter()
         model = train_nlu(config=str(config), nlu_data=str(PROJECT_ROOT / "data" / "nlu"),
-                          output=tmp, fixed_model_name="diet")
+                          output=tmp, fixed_model_name="diet",
+                          domain=str(PROJECT_ROOT / "domain.yml"))
         train_s = time.perf_counter() - started
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
         agent = load_nlu_agent(Path(str(model)))
