@@ -51,3 +51,19 @@ def test_heldout_never_trained_on() -> None:
         # shortest lines — "Hallo", "ja" — naturally also occur there)
         leaked = [t for t, _i in load_examples(language) if key(t) in trained]
         assert not leaked, f"{language}: held-out lines found in training data: {leaked[:5]}"
+
+
+REAL = Path(__file__).resolve().parent.parent / "nlu_real"
+MIN_REAL_ONE_TAP = 0.85  # floors, not the targets (docs/evaluation.md has the figures)
+MAX_REAL_CONFIDENTLY_WRONG = 0.05
+
+
+@pytest.mark.parametrize("language", registry().codes)
+async def test_realistic_set_floor(agent: Any, language: str) -> None:
+    """Messages as people type them (stories, indirect, typos, German terms, Latin script),
+    written blind: most reach the right answer within one tap, few get a wrong one."""
+    assert len(load_examples(language, REAL)) >= 250
+    result = (await evaluate(agent, [language], REAL))[0]
+    assert result.score.one_tap >= MIN_REAL_ONE_TAP, f"{language}: {result.score.one_tap:.3f}"
+    assert result.score.wrong_share <= MAX_REAL_CONFIDENTLY_WRONG, (
+        f"{language}: {result.score.wrong_share:.3f} confidently wrong")
