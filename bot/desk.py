@@ -233,16 +233,27 @@ def _own_case(session: Session, me: Counsellor, argument: str | None) -> Case | 
     return own[0] if len(own) == 1 else None
 
 
+def _named_case(session: Session, counsellor_id: str, argument: str | None
+                ) -> tuple[Counsellor, Case, str] | Rendered:
+    """The counsellor, the own case a command names (or their only one) and their language;
+    or the answer when there is no such counsellor or case."""
+    me = _me(session, counsellor_id)
+    if me is None:
+        return _refused(me)
+    case = _own_case(session, me, argument)
+    lang = counsellor_language(me)
+    if case is None:
+        return render("utter_cs_unknown_case", lang)
+    return me, case, lang
+
+
 def close_prompt(counsellor_id: str, argument: str | None) -> Rendered:
     """/close [case]: ask for the outcome of one of the counsellor's own cases."""
     with session_scope() as session:
-        me = _me(session, counsellor_id)
-        if me is None:
-            return _refused(me)
-        case = _own_case(session, me, argument)
-        lang = counsellor_language(me)
-        if case is None:
-            return render("utter_cs_unknown_case", lang)
+        found = _named_case(session, counsellor_id, argument)
+        if isinstance(found, Rendered):
+            return found
+        _, case, lang = found
         return render("utter_cs_close_how", lang, case_ref=case.ref, case_id=case.id)
 
 
@@ -269,13 +280,10 @@ def close(counsellor_id: str, case_id: int, outcome: str) -> Rendered:
 def release(counsellor_id: str, argument: str | None) -> Rendered:
     """/release [case]: the case is offered again; the person is told honestly."""
     with session_scope() as session:
-        me = _me(session, counsellor_id)
-        if me is None:
-            return _refused(me)
-        case = _own_case(session, me, argument)
-        lang = counsellor_language(me)
-        if case is None:
-            return render("utter_cs_unknown_case", lang)
+        found = _named_case(session, counsellor_id, argument)
+        if isinstance(found, Rendered):
+            return found
+        me, case, lang = found
         cases.release(session, case_id=case.id, counsellor_id=me.id)
         chat = person_chat(case.conversation_id)
         if chat is not None:

@@ -258,30 +258,15 @@ async def test_an_erasure_requested_while_the_gateway_is_down_completes_later(
     """The tracker store (Rasa's process) queues the removal of the counsellor-chat copies;
     a gateway that was down when the person deleted their data works it off on start."""
     from bot import desk
-    from connectors.telegram import build_application
-    from tests.telegram.conftest import gateway_settings
-
-    async def started():  # type: ignore[no-untyped-def]
-        app = build_application(gateway_settings(stub, rasa_server), notify_interval=0.2)
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        return app
-
-    async def stopped(app) -> None:  # type: ignore[no-untyped-def]
-        await app.updater.stop()
-        await app.stop()
-        await app.post_shutdown(app)
-        await app.shutdown()
+    from tests.telegram.conftest import start_gateway, stop_gateway
 
     person = next(_people)
-    app = await started()
+    app = await start_gateway(stub, rasa_server)
     case_id = await claimed_by_olena(stub, person)
     stub.say(person, "Мій диплом медсестри з Харкова, 2015 рік", language_code="uk")
     await stub.wait_for(lambda: any("2015" in m["text"] for m in stub.to(OLENA)))
     copy = next(m for m in stub.to(OLENA) if "2015" in m["text"])
-    await stopped(app)  # the gateway goes down
+    await stop_gateway(app)  # the gateway goes down
 
     with session_scope() as session:  # what the tracker store does after "yes, delete"
         desk.erase_person(session, conversation_id=str(person), language="uk")
@@ -291,7 +276,7 @@ async def test_an_erasure_requested_while_the_gateway_is_down_completes_later(
         assert any(r.kind is OutboxKind.ERASE for r in pending)
         assert session.get(Case, case_id) is None  # the rows are gone at once
 
-    app = await started()  # back up: the queued removal is carried out
+    app = await start_gateway(stub, rasa_server)  # back up: the queued removal is done
     try:
         await stub.wait_for(lambda: any(
             int(p.get("chat_id", 0)) == OLENA and int(p.get("message_id", 0))
@@ -299,4 +284,4 @@ async def test_an_erasure_requested_while_the_gateway_is_down_completes_later(
         await stub.wait_for(lambda: any("видален" in m["text"].lower()
                                         for m in stub.to(person)), timeout=30)
     finally:
-        await stopped(app)
+        await stop_gateway(app)

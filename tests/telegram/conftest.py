@@ -58,18 +58,28 @@ def gateway_settings(stub: BotApiStub, rasa: tuple[str, str]) -> Settings:
                     _env_file=None)
 
 
-@pytest.fixture
-async def gateway(stub: BotApiStub, rasa_server: tuple[str, str]):  # type: ignore[no-untyped-def]
-    """The gateway in polling mode against the stand-in."""
+async def start_gateway(stub: BotApiStub, rasa: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """The gateway in polling mode against the stand-in, started as `run()` would."""
     from connectors.telegram import build_application
 
-    app = build_application(gateway_settings(stub, rasa_server), notify_interval=0.2)
+    app = build_application(gateway_settings(stub, rasa), notify_interval=0.2)
     await app.initialize()
     await app.post_init(app)
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    yield app
+    return app
+
+
+async def stop_gateway(app) -> None:  # type: ignore[no-untyped-def]
     await app.updater.stop()
     await app.stop()
     await app.post_shutdown(app)
     await app.shutdown()
+
+
+@pytest.fixture
+async def gateway(stub: BotApiStub, rasa_server: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """The gateway in polling mode against the stand-in."""
+    app = await start_gateway(stub, rasa_server)
+    yield app
+    await stop_gateway(app)
