@@ -11,7 +11,7 @@ import traceback
 import warnings
 from collections.abc import Mapping, MutableMapping
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 # Libraries that print payloads (updates, message texts, SQL parameters, URLs with tokens)
 # at lower levels: never below these levels, whatever LOG_LEVEL says.
@@ -54,6 +54,10 @@ _REDACTIONS = (
 )
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def redact(text: str) -> str:
@@ -211,3 +215,21 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def checked_settings() -> Settings | None:
+    """Start of a server process (action server, Rasa server): private logging, and the
+    settings if the exposure rules hold (shared tokens off loopback, BRUECKE_SECRET off
+    SQLite); otherwise the reason is printed and None returned (exit code 2)."""
+    from bot.settings import MissingSettingError, get_settings
+
+    setup()
+    install_excepthook()
+    settings = get_settings()
+    try:
+        settings.require_shared_tokens()
+        settings.require_secret_off_sqlite()
+    except MissingSettingError as error:
+        print(error, flush=True)
+        return None
+    return settings

@@ -9,7 +9,9 @@ import logging
 import os
 from typing import Any
 
-from bot.settings import TOKEN_HEADER, MissingSettingError, get_settings
+from bot import logs
+from bot.logs import checked_settings
+from bot.settings import TOKEN_HEADER
 
 DEFAULT_PORT = 5055
 OPEN_PATHS = frozenset({"/health"})  # the supervisor's health check; reveals nothing
@@ -42,16 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=int(os.environ.get("ACTION_SERVER_PORT", DEFAULT_PORT)))
     args = parser.parse_args(argv)
 
-    from bot import logs
-
-    logs.setup()
-    logs.install_excepthook()
-    settings = get_settings()
-    try:
-        settings.require_shared_tokens()
-        settings.require_secret_off_sqlite()
-    except MissingSettingError as error:
-        print(error, flush=True)
+    settings = checked_settings()
+    if settings is None:
         return 2
     from bot.db.migrate import SchemaNotCurrentError
     from bot.db.session import get_engine

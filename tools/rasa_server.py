@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_ROOT, TOKEN_HEADER, MissingSettingError, get_settings
+from bot import logs
+from bot.logs import checked_settings
+from bot.settings import PROJECT_ROOT, TOKEN_HEADER
 
 DEFAULT_PORT = 5005
 logger = logging.getLogger(__name__)
@@ -44,16 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-    from bot import logs
-
-    logs.setup()
-    logs.install_excepthook()
-    settings = get_settings()
-    try:
-        settings.require_shared_tokens()
-        settings.require_secret_off_sqlite()
-    except MissingSettingError as error:
-        print(error, flush=True)
+    settings = checked_settings()
+    if settings is None:
         return 2
     sys.path.insert(1, str(PROJECT_ROOT))  # custom components, as `rasa run` does
 
