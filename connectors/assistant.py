@@ -11,7 +11,10 @@ import httpx
 
 from bot.settings import TOKEN_HEADER
 
-TIMEOUT = 10.0  # seconds for one turn of the assistant
+# seconds for one turn of the assistant: a burst (or one server of several gone) can make
+# turns slow for a while; a person who waits with "typing…" is better off than one whose
+# message is dropped with "please write again"
+TIMEOUT = 25.0
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,17 @@ class RasaAssistant:
         self._token = api_token
         rest_token = os.environ.get("RASA_REST_TOKEN")  # checked by extensions/rest_channel.py
         headers = {TOKEN_HEADER: rest_token} if rest_token else None
-        # a few seconds: a person waiting longer is better told to write again
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0),
                                          headers=headers)
 
-    async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
-        """The assistant's replies; raises httpx.HTTPError when it is down, slow or fails."""
+    async def respond(self, sender: str, text: str, metadata: dict[str, Any],
+                      timeout: float | None = None) -> list[Reply]:
+        """The assistant's replies; raises httpx.HTTPError when it is down, slow or fails
+        (`timeout` overrides the client's for this turn)."""
         response = await self._client.post(
             f"{self._base}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text, "metadata": metadata})
+            json={"sender": sender, "message": text, "metadata": metadata},
+            timeout=httpx.Timeout(timeout, connect=3.0) if timeout else httpx.USE_CLIENT_DEFAULT)
         response.raise_for_status()
         replies = []
         for item in response.json() or []:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,6 +19,17 @@ from connectors.assistant import RasaAssistant, Reply
 logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = 5.0
+
+
+def failover_timeout(timeout: float) -> float:
+    """A turn moved off a server that died mid-turn waits on the next server until the dead
+    server's ticket in Redis expires (TICKET_LOCK_LIFETIME, Rasa's default 60 s; tools/run.py
+    sets 20 s), so the move gets that much longer than an ordinary turn."""
+    try:
+        lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME", "60"))
+    except ValueError:
+        lifetime = 60.0
+    return timeout + lifetime
 
 
 class NoRasaAvailable(httpx.HTTPError):
@@ -37,12 +49,15 @@ def rendezvous_order(urls: Sequence[str], sender: str) -> list[str]:
 
 
 def _fails_over(error: Exception) -> bool:
-    """A server that is down (nothing was delivered) or broken (5xx); not a 4xx, which
-    another server would answer the same way."""
+    """A server that is down (nothing was delivered, or it died mid-turn) or broken (5xx).
+    Not a 4xx, which another server would answer the same way, and not a turn that is only
+    slow: that server may still finish and store it, and moving it would store it twice."""
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code >= 500
-    # connect errors, timeouts while connecting, a server that died mid-request
-    return isinstance(error, (httpx.TransportError,))
+    if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout)):
+        return False
+    # connect errors and timeouts, no free connection, a server that died mid-request
+    return isinstance(error, httpx.TransportError)
 
 
 class RasaPool:
@@ -58,6 +73,7 @@ class RasaPool:
             raise ValueError("RasaPool: a Rasa URL is listed twice")
         self.urls = cleaned
         self._clients = {url: RasaAssistant(url, api_token, timeout) for url in cleaned}
+        self.failover_timeout = failover_timeout(timeout)
         self._down_until: dict[str, float] = {}
         self._backoff = backoff
         self._clock = clock
@@ -93,7 +109,8 @@ class RasaPool:
         last: Exception | None = None
         for attempt, url in enumerate(self.order(sender)):
             try:
-                replies = await self._clients[url].respond(sender, text, metadata)
+                replies = await self._clients[url].respond(
+                    sender, text, metadata, timeout=self.failover_timeout if attempt else None)
             except httpx.HTTPError as error:
                 if not _fails_over(error):
                     raise

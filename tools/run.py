@@ -4,7 +4,8 @@ polling, or webhook with TELEGRAM_WEBHOOK_URL) or a terminal chat (no token need
 
 Servers listen on BIND_HOST (127.0.0.1 by default; anything else requires shared tokens).
 Tokens reach the children through their environment, never their command line. A child that
-exits, or stops answering its health check, is restarted with backoff (1, 2, 4 … 30 s);
+exits, or stops answering its health check for a minute, is restarted with backoff (1, 2, 4 …
+30 s); a busy server that answers late is left alone;
 Ctrl-C stops everything."""
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Child:
     proc: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
     failures: int = 0  # consecutive failed health checks
+    last_ok: float = 0.0  # when it last answered its health check (or was started)
     restarts: int = 0  # consecutive restarts without a long healthy run
     ready: bool = False
     next_start: float = 0.0
@@ -77,12 +79,15 @@ class Supervisor:
     """Starts children in order, restarts crashed or stuck ones with backoff, stops all."""
 
     def __init__(self, children: list[Child], *, health_interval: float = 5.0,
-                 stuck_after: int = 3, backoff_max: float = 30.0,
+                 stuck_after: int = 3, stuck_seconds: float = 60.0, backoff_max: float = 30.0,
                  stable_after: float = 60.0, clock: Callable[[], float] = time.monotonic,
                  report: Callable[[str], None] | None = None) -> None:
         self.children = children
         self.health_interval = health_interval
+        # stuck = this many failed checks in a row AND no answer for this long: a Rasa
+        # server under a burst answers /status late, and restarting it would drop its turns
         self.stuck_after = stuck_after
+        self.stuck_seconds = stuck_seconds
         self.backoff_max = backoff_max
         self.stable_after = stable_after
         self.clock = clock
@@ -96,7 +101,7 @@ class Supervisor:
             child.command, cwd=PROJECT_ROOT, env=child.env, stdin=subprocess.DEVNULL,
             stdout=child.output, stderr=subprocess.STDOUT if child.output else None,
             start_new_session=True)  # Ctrl-C reaches the supervisor only; it stops them
-        child.started_at = self.clock()
+        child.started_at = child.last_ok = self.clock()
         child.failures, child.ready = 0, False
 
     def start_all(self, wait: bool = True) -> None:
@@ -152,10 +157,11 @@ class Supervisor:
         if child.health_url is None:
             child.ready = True
         elif healthy(child.health_url):
-            child.ready, child.failures = True, 0
+            child.ready, child.failures, child.last_ok = True, 0, self.clock()
         elif child.ready or now - child.started_at > child.start_timeout:
             child.failures += 1
-            if child.failures >= self.stuck_after:
+            if child.failures >= self.stuck_after \
+                    and self.clock() - child.last_ok >= self.stuck_seconds:
                 _stop(child.proc, timeout=5)
                 self._schedule_restart(child, "stopped answering its health check")
                 return
@@ -230,6 +236,9 @@ def child_env(settings: Settings) -> dict[str, str]:
         "BIND_HOST": settings.bind_host,
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        # a Rasa server that dies mid-turn holds that person's ticket in Redis until it
+        # expires (Rasa's default 60 s); a turn takes well under a second
+        "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "20"),
         # fresh per run when not configured; only our children see them
         "ACTION_SERVER_TOKEN": token(settings.action_server_token, secrets.token_hex(16)),
         "RASA_REST_TOKEN": token(settings.rasa_rest_token, secrets.token_hex(16)),

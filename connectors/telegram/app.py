@@ -40,6 +40,7 @@ from connectors.telegram.common import (
 )
 from connectors.telegram.outbox import work_off
 from connectors.telegram.ratelimit import PacedRateLimiter
+from connectors.telegram.shared import SharedState
 from connectors.telegram.updates import PerChatUpdates, TolerantBot
 
 logger = logging.getLogger(__name__)
@@ -113,15 +114,22 @@ def assistant_for(rasa_url: str, api_token: str | None) -> RasaAssistant | RasaP
     return RasaAssistant(rasa_url, api_token)
 
 
+LEAD_LEASE = 30.0  # seconds; another gateway takes over the waiting cases after this
+
+
 async def background_pass(application: Application) -> int:
     """Waiting cases (re-offer, escalation), one pass over the outbox, and once a day the
-    retention purge (bot/retention.py; idempotent, so several gateways may run it)."""
+    retention purge (bot/retention.py). With several gateways one of them (the lead, held in
+    Redis) looks after waiting cases and the purge; every gateway works off the outbox, whose
+    rows are leased one by one (bot/outbox.py), so each is sent once."""
     gw: Gateway = application.bot_data["gateway"]
-    await asyncio.to_thread(desk.pending_work, escalate_after=gw.escalate_after)
+    leads = gw.shared is None or await gw.shared.lead("background", LEAD_LEASE)
+    if leads:
+        await asyncio.to_thread(desk.pending_work, escalate_after=gw.escalate_after)
     sent = await work_off(application.bot)
     now = dt.datetime.now(dt.timezone.utc)
     last = application.bot_data.get("last_purge")
-    if last is None or now - last >= PURGE_EVERY:
+    if leads and (last is None or now - last >= PURGE_EVERY):
         application.bot_data["last_purge"] = now
         purged = await asyncio.to_thread(purge_expired)
         logger.info("Retention purge: %s", purged.as_dict())  # counts only
@@ -168,7 +176,10 @@ async def _post_shutdown(application: Application) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await gateway_of(application).assistant.close()
+    gw = gateway_of(application)
+    await gw.assistant.close()
+    if gw.shared is not None:
+        await gw.shared.close()
 
 
 def gateway_of(application: Application) -> Gateway:
@@ -182,14 +193,16 @@ def build_application(settings: Settings, assistant: RasaAssistant | None = None
     token = settings.require_telegram_token()
     base = settings.telegram_api_base_url
     file_base = base.removesuffix("/bot") + "/file/bot" if base.endswith("/bot") else base
+    # several gateways share pace, chat order and the background lead through Redis
+    shared = SharedState(settings.redis_url) if settings.redis_url.strip() else None
     bot = TolerantBot(token, base_url=base, base_file_url=file_base,
                       request=HTTPXRequest(connection_pool_size=64),
                       get_updates_request=HTTPXRequest(),
-                      rate_limiter=PacedRateLimiter())
+                      rate_limiter=PacedRateLimiter(shared=shared))
     application = (
         Application.builder()
         .bot(bot)
-        .concurrent_updates(PerChatUpdates())
+        .concurrent_updates(PerChatUpdates(shared=shared))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -197,7 +210,7 @@ def build_application(settings: Settings, assistant: RasaAssistant | None = None
     api_token = settings.rasa_api_token.get_secret_value() if settings.rasa_api_token else None
     application.bot_data["gateway"] = Gateway(
         assistant or assistant_for(settings.rasa_url, api_token), notify_interval,
-        escalate_after or dt.timedelta(hours=settings.escalate_after_hours))
+        escalate_after or dt.timedelta(hours=settings.escalate_after_hours), shared=shared)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not answered
     elsewhere = (~filters.ChatType.PRIVATE
                  & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))

@@ -15,6 +15,7 @@ from bot.texts import Rendered, render
 from connectors.assistant import RasaAssistant
 from connectors.rasa_pool import RasaPool
 from connectors.telegram.outbox import send
+from connectors.telegram.shared import SharedState
 
 NOTIFY_INTERVAL = 2.0  # seconds between looks at the outbox and at waiting cases
 ESCALATE_AFTER = dt.timedelta(hours=4)
@@ -28,6 +29,7 @@ class Gateway:
     notify_interval: float = NOTIFY_INTERVAL
     escalate_after: dt.timedelta = ESCALATE_AFTER
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    shared: SharedState | None = None  # Redis, with several gateways (REDIS_URL)
 
     def kick(self) -> None:
         """New outbox rows: work them off now rather than at the next interval."""

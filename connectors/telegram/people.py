@@ -33,10 +33,16 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000  # characters of a message passed on
 
 
+TYPING_REFRESH = 4.5  # seconds; Telegram shows "typing…" for about five
+
+
 async def _typing(context: ContextTypes.DEFAULT_TYPE, chat: int) -> None:
-    """The typing indicator: never awaited by the reply, its failure costs nothing."""
-    with contextlib.suppress(TelegramError, httpx.HTTPError, OSError):
-        await context.bot.send_chat_action(chat, ChatAction.TYPING)
+    """The typing indicator while the assistant thinks (cancelled by the reply): never
+    awaited by the reply, its failure costs nothing."""
+    while True:
+        with contextlib.suppress(TelegramError, httpx.HTTPError, OSError):
+            await context.bot.send_chat_action(chat, ChatAction.TYPING)
+        await asyncio.sleep(TYPING_REFRESH)
 
 
 async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -46,13 +52,15 @@ async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     if chat is None:
         return
     code = client_code(update)
-    context.application.create_task(_typing(context, chat))
+    typing = context.application.create_task(_typing(context, chat))
     try:
         replies: list[Reply] = await gateway(context).assistant.respond(
             str(chat), text, {"language_code": code} if code else {})
     except (httpx.HTTPError, ValueError) as error:
         logger.warning("The assistant did not answer: %s", type(error).__name__)
         replies = []
+    finally:
+        typing.cancel()
     if not replies:
         await send(context.bot, chat, render(
             "utter_assistant_unavailable", registry().normalise(code) or registry().default))

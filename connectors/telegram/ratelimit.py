@@ -1,6 +1,7 @@
 """Telegram's pace inside PTB's rate limiter: about one message per second per chat and 30
 per second overall, retrying on flood-wait. Waiting for chat A never delays chat B, and
-every call is paced, also edits and deletions made by the outbox."""
+every call is paced, also edits and deletions made by the outbox. With REDIS_URL the pace is
+shared by every gateway process (connectors/telegram/shared.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from connectors.telegram.shared import SharedState
 
 CHAT_INTERVAL = 1.0  # seconds between two calls to the same chat
 OVERALL_RATE = 30  # calls per second, all chats together
@@ -51,10 +54,32 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     """Per-chat turns, an overall limit, and retries after RetryAfter."""
 
     def __init__(self, chat_interval: float = CHAT_INTERVAL, overall_rate: int = OVERALL_RATE,
-                 max_retries: int = 3) -> None:
+                 max_retries: int = 3, shared: SharedState | None = None) -> None:
         self.turns = ChatTurns(chat_interval)
         self._overall = AsyncLimiter(overall_rate, 1)
+        self._overall_rate = overall_rate
         self._max_retries = max_retries
+        self.shared = shared
+
+    async def _shared_wait(self, key: str, interval: float, burst: int) -> bool:
+        """Wait for this call's slot booked in Redis; False when there is no shared state
+        (or Redis is unavailable) and the local pace applies."""
+        if self.shared is None:
+            return False
+        wait = await self.shared.reserve(key, interval, burst)
+        if wait is None:
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
+
+    async def wait_chat(self, chat: str) -> None:
+        if not await self._shared_wait("chat:" + chat, self.turns.interval, 1):
+            await self.turns.wait(chat)
+
+    async def wait_overall(self) -> None:
+        if not await self._shared_wait("all", 1 / self._overall_rate, self._overall_rate):
+            await self._overall.acquire()
 
     async def initialize(self) -> None:
         return None
@@ -75,9 +100,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         attempt = 0
         while True:
             if chat is not None:
-                await self.turns.wait(str(chat))
+                await self.wait_chat(str(chat))
             if endpoint != "getUpdates":
-                await self._overall.acquire()
+                await self.wait_overall()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

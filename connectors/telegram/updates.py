@@ -12,6 +12,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
+from connectors.telegram.shared import SharedState
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,12 +28,15 @@ def update_key(update: object) -> int:
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    """Concurrent across chats, in order within a chat (Rasa also serialises per sender)."""
+    """Concurrent across chats, in order within a chat (Rasa also serialises per sender).
+    With shared state (several gateways) a chat is also held in Redis while one of its
+    updates is handled, so two gateways never handle one chat at once."""
 
-    def __init__(self, limit: int = 64) -> None:
+    def __init__(self, limit: int = 64, shared: SharedState | None = None) -> None:
         super().__init__(limit)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self.shared = shared
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = update_key(update)
@@ -39,7 +44,11 @@ class PerChatUpdates(BaseUpdateProcessor):
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                if self.shared is None or key == 0:
+                    await coroutine
+                else:
+                    async with self.shared.chat_turn(key):
+                        await coroutine
         finally:
             self._users[key] -= 1
             if not self._users[key]:  # nobody waits: forget the chat's lock

@@ -48,7 +48,7 @@ def running(devnull: object, tmp_path: Path) -> Iterator[tuple[Supervisor, list[
     reports: list[str] = []
     children = [fake_server("first", devnull, tmp_path), fake_server("second", devnull,
                                                                      tmp_path)]
-    supervisor = Supervisor(children, health_interval=0.1, stuck_after=3,
+    supervisor = Supervisor(children, health_interval=0.1, stuck_after=3, stuck_seconds=4,
                             report=reports.append)
     with supervised(supervisor):
         watcher = threading.Thread(target=supervisor.run, daemon=True)
@@ -80,6 +80,21 @@ def test_a_stuck_child_is_restarted(running) -> None:
     eventually(lambda: child.proc is not None and child.proc.pid != old_pid
                and healthy(child.health_url or ""))
     assert any("health check" in r for r in reports)
+
+
+def test_a_child_that_answers_late_for_a_while_is_left_alone(running) -> None:
+    """A Rasa server under a burst answers its health check late; restarting it would drop
+    every turn it holds (and, with one server already down, leave nobody to answer)."""
+    supervisor, reports = running
+    child = supervisor.children[0]
+    assert child.proc is not None
+    pid = child.proc.pid
+    os.kill(pid, signal.SIGSTOP)  # several checks fail, for less than stuck_seconds
+    time.sleep(1.5)
+    os.kill(pid, signal.SIGCONT)
+    eventually(lambda: healthy(child.health_url or ""))
+    time.sleep(0.5)
+    assert child.proc.pid == pid and not reports
 
 
 def test_leaving_the_block_stops_every_child(devnull: object, tmp_path: Path) -> None:
