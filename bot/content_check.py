@@ -23,6 +23,8 @@ import yaml
 from bot.catalogue import ANSWER_TOPICS, TOPIC_ANSWERS, TOPIC_OF_INTENT
 from bot.figures import FIGURES_FILE, Figure, FigureError, add_months, load_figures
 from bot.languages import LANGUAGES_FILE, Registry, load_registry
+from bot.links import DEEP_SHARE, is_official, links_in
+from bot.links import kind as link_kind
 from bot.settings import PROJECT_ROOT
 from bot.texts import (
     ANSWERS_FILE,
@@ -82,6 +84,8 @@ class Report:
     heldout: dict[tuple[str, str], int] = field(default_factory=dict)
     accuracy: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # per language: topic answers that link the page that answers (or a finder), of all
+    link_share: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -227,6 +231,10 @@ def check(
     check_common(report, root, reg, texts_dir)
     check_titles(report, root, reg, source)
     check_answers(report, root, today, set(source))
+    check_links(report, reg.default,
+                {name: str(v[0].get("text", "")) for name, v in source.items()},
+                {lang: {n: t.text for n, t in texts.items()}
+                 for lang, texts in translations.items()})
     check_professions(report, root, reg, source, known_vars)
     check_figures(report, figure_table, today)
     return report
@@ -336,6 +344,35 @@ def check_answers(report: Report, root: Path, today: dt.date, responses: set[str
             f"{', '.join(ANSWER_TOPICS)}); its date is not shown"))
 
 
+def check_links(report: Report, default: str, source: dict[str, str],
+                translations: dict[str, dict[str, str]]) -> None:
+    """Every topic answer links an official page; at least DEEP_SHARE of them per language
+    the page that answers the question or a portal's finder, not a home page."""
+    for lang, texts in {default: source, **translations}.items():
+        names = sorted(TOPIC_ANSWERS & set(texts))
+        good = 0
+        for name in names:
+            where = f"{lang}: {name}"
+            urls = links_in(texts[name])
+            if not urls:
+                report.problems.append(Problem("error", where, "topic answer without a link"))
+                continue
+            for url in urls:
+                if not is_official(url):
+                    report.problems.append(Problem("error", where, f"{url} is not an official "
+                                                   "site (bot/links.py: OFFICIAL_SITES)"))
+            if any(is_official(url) and link_kind(url) != "home" for url in urls):
+                good += 1
+            else:
+                report.problems.append(Problem("warning", where, f"links only a home page "
+                                               f"({urls[0]}); link the page that answers"))
+        report.link_share[lang] = (good, len(names))
+        if names and good / len(names) < DEEP_SHARE:
+            report.problems.append(Problem(
+                "error", f"{lang}: links", f"{good} of {len(names)} topic answers link the page "
+                f"that answers; at least {DEEP_SHARE:.0%} must"))
+
+
 def check_professions(report: Report, root: Path, reg: Registry,
                       source: dict[str, list[dict[str, Any]]], known_vars: set[str]) -> None:
     """data/professions: groups name canonical professions; every language has the
@@ -414,6 +451,10 @@ def render(report: Report) -> str:
     if report.accuracy:
         lines.append(f"{'held-out accuracy':28}" + "".join(
             f"{report.accuracy.get(lang, {}).get('accuracy', float('nan')):>10.3f}"
+            for lang in langs))
+    if report.link_share:
+        lines.append(f"{'deep links (topic answers)':28}" + "".join(
+            "{:>10}".format("{}/{}".format(*report.link_share.get(lang, (0, 0))))
             for lang in langs))
     lines.append("")
     if report.problems:

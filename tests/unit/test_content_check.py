@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -194,3 +195,30 @@ def test_profession_answers_are_checked(project: Path) -> None:
     assert "ERROR   data/professions/en.yml: nurse.visa_nonsense: not a topic answer" in output
     assert "ERROR   data/professions/groups.yml: welder: 'astronaut' is not a profession" \
         in output
+
+
+def test_every_language_deep_links_at_least_nine_in_ten_topic_answers() -> None:
+    report = check(today=dt.date(2026, 12, 1))
+    for lang, (good, total) in report.link_share.items():
+        assert total == 30 and good / total >= 0.9, (lang, good, total)
+
+
+def test_home_page_links_and_unofficial_sites_are_reported(project: Path) -> None:
+    file = project / "data/texts/uk/recognition.yml"
+    texts = yaml.safe_load(file.read_text(encoding="utf-8"))
+    partial = texts["utter_recognition_partial"]["text"]
+    texts["utter_recognition_partial"]["text"] = partial.replace(
+        "https://www.netzwerk-iq.de/berufliche-anerkennung/qualifizierungen-im-foerderprogramm-iq"
+        ".html", "https://www.netzwerk-iq.de")
+    costs = texts["utter_recognition_costs"]["text"]
+    texts["utter_recognition_costs"]["text"] = re.sub(r"https://\S+",
+                                                      "https://anerkennung.example.com/help", costs)
+    file.write_text(yaml.safe_dump(texts, allow_unicode=True), encoding="utf-8")
+
+    report = check(root=project, today=dt.date(2026, 12, 1))
+    output = render(report)
+    assert "WARNING uk: utter_recognition_partial: links only a home page" in output
+    assert "ERROR   uk: utter_recognition_costs: https://anerkennung.example.com/help is not " \
+           "an official site" in output
+    assert "ERROR   uk: links: 25 of 30 topic answers link the page that answers" in output
+    assert report.link_share["uk"] == (25, 30) and report.link_share["ar"] == (27, 30)
