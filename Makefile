@@ -50,8 +50,9 @@ bench: train ## model load and per-message timings
 bench-load: train ## open-loop load through the real gateway and a Bot API stand-in, vs Rasa alone
 	PYTHONWARNINGS=ignore $(PY) -m tools.bench_load
 
-bench-scale: train services ## 120 people x 4 messages over 2 Rasa servers on PostgreSQL + Redis, with faults
+bench-scale: train services ## 120 people x 4 over 2 Rasa servers on PostgreSQL + Redis, with faults; then make run itself (webhook)
 	PYTHONWARNINGS=ignore $(PY) -m tools.bench_scale
+	PYTHONWARNINGS=ignore $(PY) -m tools.bench_run
 
 services: ## install PostgreSQL and Redis from the system's packages when missing (root)
 	@bash scripts/install-services || echo "PostgreSQL/Redis missing: their tests will be skipped"
