@@ -35,21 +35,24 @@ async def test_heldout_accuracy(agent: Any, language: str) -> None:
 
 @pytest.mark.parametrize("language", registry().codes)
 async def test_blind_set_accuracy(agent: Any, language: str) -> None:
-    assert len(load_examples(language, BLIND)) >= 150
+    # 93–164 per language once the lines that the training data also contains were dropped
+    # (up to half of the English ones had been in the training data since the first commit)
+    assert len(load_examples(language, BLIND)) >= 90
     result = (await evaluate(agent, [language], BLIND))[0]
     assert result.accuracy >= MIN_BLIND_ACCURACY, f"{language}: {result.accuracy:.3f}"
 
 
 def test_heldout_never_trained_on() -> None:
-    """A held-out line that also appears in the training data would inflate the figure."""
+    """A held-out or blind line that also appears in the training data would inflate the
+    figure (the realistic set is not checked: about 4 % of it, nearly all greetings and
+    thanks like "Merhaba", naturally also occur in the training data)."""
     def key(text: str) -> str:
         return " ".join(text.casefold().split())
 
     for language in registry().codes:
         trained = {key(t) for t, _i in load_examples(language, Path("data/nlu"))}
-        # (the blind set is not checked: written without seeing the training data, its
-        # shortest lines — "Hallo", "ja" — naturally also occur there)
-        leaked = [t for t, _i in load_examples(language) if key(t) in trained]
+        leaked = [t for t, _i in [*load_examples(language), *load_examples(language, BLIND)]
+                  if key(t) in trained]
         assert not leaked, f"{language}: held-out lines found in training data: {leaked[:5]}"
 
 
