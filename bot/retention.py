@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import bindparam, delete, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.db.models import Case, CaseMessage, CaseOffer, CaseStatus, Consent
+from bot.db.models import Case, CaseMessage, CaseOffer, CaseStatus, Consent, TrackerState
 
 logger = logging.getLogger(__name__)
 EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore, in the same database by default
@@ -74,6 +74,7 @@ def purge(session: Session, *, now: dt.datetime, cases_days: int, idle_days: int
         session.execute(text(f"DELETE FROM {EVENTS_TABLE} WHERE sender_id IN :senders")
                         .bindparams(bindparam("senders", expanding=True)),
                         {"senders": senders})
+        session.execute(delete(TrackerState).where(TrackerState.sender_id.in_(senders)))
     return result
 
 

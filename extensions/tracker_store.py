@@ -1,5 +1,8 @@
 """Rasa's SQL tracker store, configured by DATABASE_URL, that erases a conversation when the
-person asked for deletion (the turn in which `action_delete_my_data` ran)."""
+person asked for deletion (the turn in which `action_delete_my_data` ran), and whose cost per
+turn does not grow with the conversation: each save also records where the conversation
+stands (`tracker_state`: slots, active form, pause, the first row of the session), so a turn
+loads that row and the last EVENTS_KEPT events instead of the whole session."""
 
 from __future__ import annotations
 
@@ -13,18 +16,20 @@ from typing import Any, TypeVar
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import delete
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy import delete, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.db.models import TrackerState
 from bot.privacy import ERASE_ACTION
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-# events of the current session the tracker keeps in memory (~10 turns; rules look 3 back)
-EVENTS_KEPT = 100
+# events the tracker keeps in memory (~7 turns; rules and memoization look 3 turns back)
+EVENTS_KEPT = 50
 STORED_UPTO = "_bruecke_stored_upto"  # the last event of a tracker that is in the database
 T = TypeVar("T")
 
@@ -33,6 +38,31 @@ T = TypeVar("T")
 # back to an in-memory store: the turn is answered but never stored, and a failed read starts
 # the conversation afresh. Waiting here keeps that from happening for short outages.
 DATABASE_RETRY_SECONDS = 20.0
+
+def tracker_state(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """What replaying the whole session would leave behind, beyond the last events: slots
+    that differ from their initial value, the active form, whether the bot is paused."""
+    return {
+        "slots": {name: slot.value for name, slot in tracker.slots.items()
+                  if slot.value != slot.initial_value},
+        "active_loop": tracker.active_loop_name,
+        "paused": tracker.is_paused(),
+    }
+
+
+def state_events(state: dict[str, Any], timestamp: float | None) -> list[dict[str, Any]]:
+    """The state as events put before the window (replaying the window after them ends in
+    the same state as replaying the whole session: whatever the window changes, it changes
+    again in order)."""
+    ts = {"timestamp": timestamp} if timestamp is not None else {}
+    events: list[dict[str, Any]] = [{"event": "slot", "name": name, "value": value, **ts}
+                                    for name, value in state.get("slots", {}).items()]
+    if state.get("active_loop"):
+        events.append({"event": "active_loop", "name": state["active_loop"], **ts})
+    if state.get("paused"):
+        events.append({"event": "pause", **ts})
+    return events
+
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
     """True when the deletion action ran after the latest user message."""
@@ -96,22 +126,55 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> DialogueStateTracker | None:
-        """The session's events replayed in full (slots, form, language stay exact), but the
-        tracker keeps only the last EVENTS_KEPT of them: what policies, the slot-validation
-        step and every action call see — and ship — no longer grows with the length of the
-        conversation. The full history is only loaded for the export and erasure."""
+        """The tracker keeps only the last EVENTS_KEPT events: what policies, the
+        slot-validation step and every action call see — and ship — does not grow with the
+        conversation. With a state row, only those events are read and the slots, form and
+        pause come from the row; without one (or a row behind the events, e.g. written by
+        an older version), the session is replayed in full. The full history is only loaded
+        for the export and erasure."""
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, True)
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id,
-                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions
-                                     ).all()
-            events = [json.loads(row.data) for row in rows]
+            events = self._windowed_events(session, sender_id)
+            if events is None:
+                rows = self._event_query(session, sender_id,
+                                         fetch_events_from_all_sessions=False).all()
+                events = [json.loads(row.data) for row in rows]
         if not (self.domain and events):
             return None
-        tracker = DialogueStateTracker.from_dict(
-            sender_id, events, self.domain.slots,
-            max_event_history=None if fetch_events_from_all_sessions else EVENTS_KEPT)
+        # replayed in full (slots, form, pause stay exact); the deque keeps the latest
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots,
+                                                 max_event_history=EVENTS_KEPT)
         setattr(tracker, STORED_UPTO, tracker.events[-1] if tracker.events else None)
         return tracker
+
+    def _state_table(self) -> bool:
+        """Whether the migration that adds `tracker_state` ran on this database."""
+        known = getattr(self, "_has_state_table", None)
+        if known is None:
+            known = inspect(self.engine).has_table(TrackerState.__tablename__)
+            if not known:
+                logger.warning("Tracker store: no tracker_state table (run `python -m bot db "
+                               "upgrade`); every turn replays the whole session.")
+            self._has_state_table = known
+        return bool(known)
+
+    def _windowed_events(self, session: Any, sender_id: str) -> list[dict[str, Any]] | None:
+        """The state row as events, then the last EVENTS_KEPT events of the session; None
+        when there is no usable state row."""
+        if not self._state_table():
+            return None
+        state = session.get(TrackerState, sender_id)
+        if state is None:
+            return None
+        rows = (session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id,
+                        self.SQLEvent.id >= state.session_from)
+                .order_by(self.SQLEvent.id.desc()).limit(EVENTS_KEPT).all())
+        if not rows or rows[0].id != state.event_id:
+            return None  # events stored without updating the row: replay instead
+        window = [json.loads(row.data) for row in reversed(rows)]
+        return state_events(json.loads(state.state), window[0].get("timestamp")) + window
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """The tracker's events that are not stored yet: those after the last event it was
@@ -134,7 +197,7 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         # idempotent: a retry stores only the events the database does not have yet
-        await self._retrying(lambda: super(PrivacySQLTrackerStore, self).save(tracker))
+        await self._retrying(lambda: self._save(tracker))
         if tracker.events:
             setattr(tracker, STORED_UPTO, tracker.events[-1])
         if erase_requested(tracker):
@@ -143,12 +206,57 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
             erase_application_data(tracker.sender_id,
                                    language if isinstance(language, str) else None)
 
+    async def _save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (the new events, one row each), and the state row, in one
+        transaction."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            added = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                row = self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(
+                        INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data))
+                session.add(row)
+                added.append((event, row))
+            if added and self._state_table():
+                session.flush()  # row ids
+                self._record_state(session, tracker, added)
+            session.commit()
+
+    def _record_state(self, session: Any, tracker: DialogueStateTracker,
+                      added: list[tuple[Any, Any]]) -> None:
+        state = session.get(TrackerState, tracker.sender_id)
+        starts = [row.id for event, row in added if isinstance(event, SessionStarted)]
+        if starts:
+            session_from = starts[-1]
+        elif state is not None:
+            session_from = state.session_from
+        else:  # first save with this version: where the current session began
+            first = (session.query(self.SQLEvent.id)
+                     .filter(self.SQLEvent.sender_id == tracker.sender_id,
+                             self.SQLEvent.type_name == SessionStarted.type_name)
+                     .order_by(self.SQLEvent.id.desc()).first())
+            session_from = first[0] if first else 0
+        values = {"event_id": added[-1][1].id, "session_from": session_from,
+                  "state": json.dumps(tracker_state(tracker))}
+        if state is None:
+            session.add(TrackerState(sender_id=tracker.sender_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(state, key, value)
+
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns the number deleted."""
         with self.session_scope() as session:
             result = session.execute(
                 delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id)
             )
+            if self._state_table():
+                session.execute(delete(TrackerState).where(TrackerState.sender_id == sender_id))
             session.commit()
         # the sender id is a pseudonymous chat id, but we still keep it out of the logs
         logger.info("Erased a conversation on request (%d events).", result.rowcount)

@@ -1,5 +1,6 @@
 """Tables of the application: organisations, counsellors, cases, case messages, consents and
-the outbox of messages still to be delivered (or removed) on Telegram.
+the outbox of messages still to be delivered (or removed) on Telegram, and where each
+conversation stands for the tracker store.
 
 SQLAlchemy 1.4 declarative models used with the 2.0-style API (`select()`,
 `Session.execute`, `future=True`), so the move to 2.x is mechanical."""
@@ -188,3 +189,17 @@ class Outbox(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     done_at = Column(DateTime, nullable=True)
     result = Column(String(16), nullable=True)  # sent, deleted, replaced, gone, failed
+
+
+class TrackerState(Base):
+    """Where a conversation stands as of its last stored event: the slots that differ from
+    their initial value, the active form and the pause (JSON), and the first row of its
+    current session. The tracker store reads this row and the last events instead of
+    replaying the whole session (extensions/tracker_store.py); erased with the events."""
+
+    __tablename__ = "tracker_state"
+
+    sender_id = Column(String(255), primary_key=True)
+    event_id = Column(Integer, nullable=False)  # the newest stored event of the conversation
+    session_from = Column(Integer, nullable=False)  # its current session's first event row
+    state = Column(Text, nullable=False)
