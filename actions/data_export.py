@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,10 +21,14 @@ class ActionShowMyData(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        with session_scope() as session:
-            export = export_user(session, tracker.sender_id,
-                                 tracker_events=list(tracker.events))
+        export = await asyncio.to_thread(_export, tracker.sender_id, list(tracker.events))
         dispatcher.utter_message(response="utter_my_data_summary", **summary(export))
         for chunk in as_messages(export):
             dispatcher.utter_message(text=chunk)
         return []
+
+
+def _export(conversation_id: str, tracker_events: list[Any]) -> dict[str, Any]:
+    """Off the action server's event loop: a locked database delays only this person."""
+    with session_scope() as session:
+        return export_user(session, conversation_id, tracker_events=tracker_events)

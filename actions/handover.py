@@ -3,6 +3,7 @@ case creation, and cancelling. The rules choose the answer from the `handover_st
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -67,10 +68,9 @@ class ActionStartHandover(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        with session_scope() as session:
-            case = cases.open_case(session, conversation_id=tracker.sender_id)
-            if case is not None:
-                return [SlotSet("case_ref", case.ref), SlotSet("handover_state", "open_case")]
+        ref = await asyncio.to_thread(_open_case_ref, tracker.sender_id)
+        if ref is not None:
+            return [SlotSet("case_ref", ref), SlotSet("handover_state", "open_case")]
         # a new handover asks the topic again; region, profession, country carry over
         return [SlotSet("handover_topic", None),
                 SlotSet("handover_state", "consent")]
@@ -85,9 +85,7 @@ class ActionRecordConsent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        with session_scope() as session:
-            cases.record_consent(session, conversation_id=tracker.sender_id,
-                                 fields=CONSENTED_FIELDS)
+        await asyncio.to_thread(_record_consent, tracker.sender_id)
         topic = last_topic(tracker)
         return [SlotSet("handover_topic", topic)] if topic else []
 
@@ -155,32 +153,56 @@ class ActionCreateCase(Action):
         region = region if region in STATES else None
         answered_fallback = tracker.get_slot("handover_state") == "language_fallback"
         accept_other = answered_fallback and latest_intent(tracker) == "affirm"
-        with session_scope() as session:
-            if not answered_fallback and _only_other_languages(session, language, topic,
-                                                               region, now):
-                return [SlotSet("handover_state", "language_fallback")]
-            existing = cases.open_case(session, conversation_id=tracker.sender_id)
-            if existing is not None:
-                return [SlotSet("case_ref", existing.ref),
-                        SlotSet("handover_state", "open_case")]
-            new = cases.create_case(
-                session, conversation_id=tracker.sender_id, language=language, topic=topic,
-                region=region, profession=_value(tracker.get_slot("profession")),
-                country=_value(tracker.get_slot("country")),
-                accept_other_language=accept_other, at=now)
-            events: list[EventType] = [SlotSet("case_ref", new.case.ref)]
-            if not new.candidates:
-                return [*events, SlotSet("handover_state", "queued")]
-            best = new.candidates[0]
-            counsellor = session.get(Counsellor, best.counsellor_id)
-            organisation = session.get(Organisation, best.organisation_id)
-            events += [SlotSet("counsellor", counsellor.first_name),
-                       SlotSet("organisation", organisation.name)]
-            if best.on_duty:
-                return [*events, SlotSet("handover_state", "assigned_now")]
-            hours = describe_next(parse_hours(counsellor.hours), now)
-            return [*events, SlotSet("office_hours", hours),
-                    SlotSet("handover_state", "assigned_later")]
+        # database work off the action server's event loop (a locked SQLite delays only
+        # this person)
+        return await asyncio.to_thread(
+            _create_case, tracker.sender_id, now=now, language=language, topic=topic,
+            region=region, profession=_value(tracker.get_slot("profession")),
+            country=_value(tracker.get_slot("country")),
+            answered_fallback=answered_fallback, accept_other=accept_other)
+
+
+def _open_case_ref(conversation_id: str) -> str | None:
+    with session_scope() as session:
+        case = cases.open_case(session, conversation_id=conversation_id)
+        return case.ref if case is not None else None
+
+
+def _record_consent(conversation_id: str) -> None:
+    with session_scope() as session:
+        cases.record_consent(session, conversation_id=conversation_id,
+                             fields=CONSENTED_FIELDS)
+
+
+def _create_case(conversation_id: str, *, now: dt.datetime, language: str, topic: str,
+                 region: str | None, profession: str | None, country: str | None,
+                 answered_fallback: bool, accept_other: bool) -> list[EventType]:
+    """Route and create the case (or say why not); the slots for the answer."""
+    with session_scope() as session:
+        if not answered_fallback and _only_other_languages(session, language, topic,
+                                                           region, now):
+            return [SlotSet("handover_state", "language_fallback")]
+        existing = cases.open_case(session, conversation_id=conversation_id)
+        if existing is not None:
+            return [SlotSet("case_ref", existing.ref),
+                    SlotSet("handover_state", "open_case")]
+        new = cases.create_case(
+            session, conversation_id=conversation_id, language=language, topic=topic,
+            region=region, profession=profession, country=country,
+            accept_other_language=accept_other, at=now)
+        events: list[EventType] = [SlotSet("case_ref", new.case.ref)]
+        if not new.candidates:
+            return [*events, SlotSet("handover_state", "queued")]
+        best = new.candidates[0]
+        counsellor = session.get(Counsellor, best.counsellor_id)
+        organisation = session.get(Organisation, best.organisation_id)
+        events += [SlotSet("counsellor", counsellor.first_name),
+                   SlotSet("organisation", organisation.name)]
+        if best.on_duty:
+            return [*events, SlotSet("handover_state", "assigned_now")]
+        hours = describe_next(parse_hours(counsellor.hours), now)
+        return [*events, SlotSet("office_hours", hours),
+                SlotSet("handover_state", "assigned_later")]
 
 
 def _only_other_languages(session: Any, language: str, topic: str, region: str | None,
@@ -204,5 +226,5 @@ class ActionCancelCase(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        case = desk.cancel_by_person(tracker.sender_id)
+        case = await asyncio.to_thread(desk.cancel_by_person, tracker.sender_id)
         return [SlotSet("handover_state", "cancelled" if case else "no_case")]

@@ -126,25 +126,38 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> DialogueStateTracker | None:
-        """The tracker keeps only the last EVENTS_KEPT events: what policies, the
-        slot-validation step and every action call see — and ship — does not grow with the
-        conversation. With a state row, only those events are read and the slots, form and
-        pause come from the row; without one (or a row behind the events, e.g. written by
-        an older version), the session is replayed in full. The full history is only loaded
-        for the export and erasure."""
+        """A tracker of the conversation's state (as events) and its last EVENTS_KEPT
+        events: what policies, the slot-validation step and every action call see — and
+        ship — does not grow with the conversation. With a state row, only those events are
+        read; without one (or a row behind the events, e.g. written by an older version),
+        the session is replayed once to get the state. The full history is only loaded for
+        the export and erasure."""
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, True)
+        # the database work and the replay run off the event loop: a locked SQLite or a slow
+        # database delays this conversation, not every other one on this server
+        return await asyncio.to_thread(self._retrieve_window, sender_id)
+
+    def _retrieve_window(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             events = self._windowed_events(session, sender_id)
+            replayed = events is None
             if events is None:
                 rows = self._event_query(session, sender_id,
                                          fetch_events_from_all_sessions=False).all()
                 events = [json.loads(row.data) for row in rows]
         if not (self.domain and events):
             return None
-        # replayed in full (slots, form, pause stay exact); the deque keeps the latest
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots,
-                                                 max_event_history=EVENTS_KEPT)
+        if replayed and len(events) > EVENTS_KEPT:
+            # no state row: replay the session once for the state, keep state + window
+            replay = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            window = events[-EVENTS_KEPT:]
+            events = state_events(tracker_state(replay), window[0].get("timestamp")) + window
+        # The state comes first in the tracker's own events, and nothing is cut off later:
+        # Rasa copies trackers by replaying their events (DialogueStateTracker.copy), and a
+        # copy of a tracker that had dropped its oldest events (a capped deque) lost every
+        # slot set before them -- e.g. the language of a form's last answer.
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker, STORED_UPTO, tracker.events[-1] if tracker.events else None)
         return tracker
 
@@ -210,6 +223,9 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         """Rasa's save (the new events, one row each), and the state row, in one
         transaction."""
         await self.stream_events(tracker)
+        await asyncio.to_thread(self._store, tracker)  # off the event loop, as above
+
+    def _store(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
             added = []
             for event in self._additional_events(session, tracker):

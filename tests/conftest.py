@@ -106,9 +106,10 @@ async def agent(model_path: Path, action_server_url: str, data_dir: Path) -> Asy
         action=EndpointConfig(url=action_server_url,
                               headers={TOKEN_HEADER: os.environ["ACTION_SERVER_TOKEN"]}),
         nlg=EndpointConfig(type="extensions.nlg.LocalizedNLG"),
+        # the application's database, as in `make run` (migrated: with tracker_state)
         tracker_store=EndpointConfig(
             type="extensions.tracker_store.PrivacySQLTrackerStore",
-            url=f"sqlite:///{data_dir / 'tracker.db'}",
+            url=get_settings().database_url,
         ),
     )
     loaded = await load_agent(model_path=str(model_path), endpoints=endpoints)

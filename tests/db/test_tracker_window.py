@@ -5,6 +5,7 @@ events without the row; and the row goes with an erasure. On SQLite and PostgreS
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -88,8 +89,10 @@ async def test_a_long_conversation_reads_a_window_and_keeps_its_state(engine: En
             extra = [ActiveLoop("handover_form")]
         await say(store, sender, turn(n, *extra))
     kept = await store.retrieve(sender)
-    assert kept is not None and len(kept.events) <= EVENTS_KEPT
+    assert kept is not None and len(kept.events) <= EVENTS_KEPT + 3
     same_state(kept, await replayed(store, sender))
+    # Rasa copies trackers by replaying their events: a copy must not lose the state
+    same_state(kept.copy(), await replayed(store, sender))
     assert kept.get_slot("language") == "uk" and kept.get_slot("profession") == "doctor"
     assert kept.active_loop_name == "handover_form"
     with store.session_scope() as session:  # what a turn reads: the row and a window
@@ -148,3 +151,46 @@ async def test_erasure_removes_the_state_row_too(engine: Engine, session: Sessio
     assert session.get(TrackerState, sender) is None
     assert await store.retrieve(sender) is None
     store.engine.dispose()
+
+
+async def test_a_locked_sqlite_delays_only_its_own_conversation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """While another process holds the write lock, a save waits (the busy timeout) off the
+    event loop: other coroutines — other people's turns — go on meanwhile."""
+    import asyncio
+    import sqlite3
+
+    from bot.db.migrate import upgrade
+    from bot.db.session import make_engine
+
+    path = tmp_path / "locked.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    store, sender = store_on(engine), f"l-{uuid.uuid4().hex[:8]}"
+    await say(store, sender, session_start() + turn(0))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    ticks: list[float] = []
+
+    async def others() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            ticks.append(loop.time())
+            await asyncio.sleep(0.05)
+
+    async def release_later() -> None:
+        await asyncio.sleep(1.0)
+        holder.execute("ROLLBACK")
+
+    running = [asyncio.create_task(others()), asyncio.create_task(release_later())]
+    try:
+        await asyncio.wait_for(say(store, sender, turn(1)), timeout=15)
+    finally:
+        for task in running:
+            task.cancel()
+        holder.close()
+    stalls = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) >= 10 and max(stalls) < 0.5, max(stalls)  # the loop never stood still
+    kept = await store.retrieve(sender)
+    assert kept is not None and kept.latest_message.text == "message 1"
+    store.engine.dispose()
+    engine.dispose()
