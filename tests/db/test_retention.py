@@ -20,6 +20,7 @@ from bot.db.models import (
     Consent,
     Counsellor,
     Outcome,
+    TrackerState,
 )
 from bot.retention import purge
 
@@ -102,12 +103,17 @@ def test_idle_conversations_are_deleted_active_ones_kept(session: Session,
     _events(session, "active", days_ago=400)
     _events(session, "active", days_ago=2, n=1)  # wrote again recently: the whole stays
     _events(session, "young", days_ago=10)
+    for sender in ("idle", "young"):  # the state rows the tracker store keeps (slots)
+        session.add(TrackerState(sender_id=sender, event_id=1, session_from=0,
+                                 state='{"slots": {"profession": "nurse"}}'))
+    session.flush()
 
     result = purge(session, now=TODAY, cases_days=180, idle_days=365)
 
     assert (result.conversations, result.events) == (1, 3)
     senders = set(session.execute(text("SELECT DISTINCT sender_id FROM events")).scalars())
     assert senders == {"active", "young"}
+    assert set(session.execute(select(TrackerState.sender_id)).scalars()) == {"young"}
 
 
 def test_dry_run_counts_without_deleting(session: Session, events_table: Engine) -> None:
