@@ -33,12 +33,14 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000  # characters of a message passed on
 
 
+TYPING_AFTER = 1.0  # seconds; a reply that comes sooner needs no indicator (nor its call)
 TYPING_REFRESH = 4.5  # seconds; Telegram shows "typing…" for about five
 
 
 async def _typing(context: ContextTypes.DEFAULT_TYPE, chat: int) -> None:
-    """The typing indicator while the assistant thinks (cancelled by the reply): never
-    awaited by the reply, its failure costs nothing."""
+    """The typing indicator while the assistant takes longer than TYPING_AFTER (cancelled
+    by the reply): never awaited by the reply, its failure costs nothing."""
+    await asyncio.sleep(TYPING_AFTER)
     while True:
         with contextlib.suppress(TelegramError, httpx.HTTPError, OSError):
             await context.bot.send_chat_action(chat, ChatAction.TYPING)

@@ -7,6 +7,7 @@ can refuse to delete chosen messages (as Telegram does after 48 hours)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -33,6 +34,7 @@ class BotApiStub:
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._arrived = asyncio.Event()  # a new update for a waiting getUpdates
         self.port = 0
 
     # ---------------------------------------------------------- server
@@ -83,13 +85,17 @@ class BotApiStub:
         return self.ok(BOT_USER)
 
     async def api_getUpdates(self, params: dict) -> web.Response:
+        """Long polling as Telegram does it: answers as soon as there is an update."""
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 1.0)
         while True:
             pending = [u for u in self.updates if u["update_id"] >= offset]
-            if pending or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if pending or left <= 0:
                 return self.ok(pending)
-            await asyncio.sleep(0.02)
+            self._arrived.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
 
     async def api_setWebhook(self, params: dict) -> web.Response:
         self.webhook = params
@@ -151,6 +157,7 @@ class BotApiStub:
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
+        self._arrived.set()
         return update
 
     def user(self, chat_id: int, language_code: str | None) -> dict[str, Any]:
