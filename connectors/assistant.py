@@ -67,5 +67,36 @@ class RasaAssistant:
         except (httpx.HTTPError, ValueError):
             return None
 
+    async def stored_turn(self, sender: str, message_id: str, text: str) -> list[Reply] | None:
+        """The replies stored for the person's message `message_id` (its `message_id`
+        metadata), or None when that message was not stored (or the API is off): a server
+        that died after storing a turn but before answering is not asked to run it again."""
+        if not self._token:
+            return None
+        try:
+            response = await self._client.get(
+                f"{self._base}/conversations/{sender}/tracker",
+                params={"include_events": "AFTER_RESTART", "token": self._token})
+            response.raise_for_status()
+            events = response.json().get("events") or []
+        except (httpx.HTTPError, ValueError):
+            return None
+        for i in range(len(events) - 1, -1, -1):
+            event = events[i]
+            if event.get("event") == "user" and event.get("text") == text \
+                    and str((event.get("metadata") or {}).get("message_id")) == message_id:
+                replies = []
+                for later in events[i + 1:]:
+                    if later.get("event") == "user":
+                        break
+                    if later.get("event") == "bot":
+                        buttons = tuple((str(b.get("title", "")), str(b.get("payload", "")))
+                                        for b in (later.get("data") or {}).get("buttons")
+                                        or [])
+                        if later.get("text") or buttons:
+                            replies.append(Reply(later.get("text") or "", buttons))
+                return replies
+        return None
+
     async def close(self) -> None:
         await self._client.aclose()

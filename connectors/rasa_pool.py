@@ -60,6 +60,11 @@ def _fails_over(error: Exception) -> bool:
     return isinstance(error, httpx.TransportError)
 
 
+def _may_have_arrived(error: Exception) -> bool:
+    """The request reached the server, which then died (not: it never connected)."""
+    return isinstance(error, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError))
+
+
 class RasaPool:
     """Async client of N Rasa servers sharing one tracker store and one Redis lock store."""
 
@@ -107,7 +112,16 @@ class RasaPool:
 
     async def respond(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
         last: Exception | None = None
+        message_id = metadata.get("message_id")
         for attempt, url in enumerate(self.order(sender)):
+            if message_id is not None and last is not None and _may_have_arrived(last):
+                # the previous server may have stored this turn before it died: then the
+                # stored answer is the answer, and running the turn again would store the
+                # person's message twice
+                stored = await self._clients[url].stored_turn(sender, str(message_id), text)
+                if stored is not None:
+                    self.failovers += 1
+                    return stored
             try:
                 replies = await self._clients[url].respond(
                     sender, text, metadata, timeout=self.failover_timeout if attempt else None)

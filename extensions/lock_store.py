@@ -3,8 +3,10 @@ servers keep one conversation in order), in memory otherwise (one server)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,7 +22,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
-MUTEX_TIMEOUT = 10.0  # seconds a crashed server can hold a conversation's mutex at most
+MUTEX_TIMEOUT = 2.0  # seconds a crashed server can hold a conversation's mutex at most
+POLL_SECONDS = 0.1  # how often a waiting turn looks whether it is its turn (Rasa: 1 s)
 
 
 def redis_settings(url: str) -> dict[str, Any]:
@@ -56,9 +59,45 @@ class AtomicRedisLockStore(RedisLockStore):
                 lock = self.get_or_create_lock(conversation_id)
                 ticket = lock.issue_ticket(lock_lifetime)
                 self.save_lock(lock)
+                self._lifetimes[(conversation_id, ticket)] = lock_lifetime
                 return ticket
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    @property
+    def _lifetimes(self) -> dict[tuple[str, int], float]:
+        if not hasattr(self, "_ticket_lifetimes"):
+            self._ticket_lifetimes: dict[tuple[str, int], float] = {}
+        return self._ticket_lifetimes
+
+    async def _acquire_lock(self, conversation_id: str, ticket: int,
+                            wait_time_in_seconds: float) -> TicketLock:
+        """Rasa's wait for the conversation's turn, except that the waiting ticket is kept
+        alive. Rasa lets a waiting ticket expire like a dead server's: a turn that waited
+        behind a dead server's ticket about as long as the lifetime lost its own ticket too
+        and then waited for ever (it can never be served), and the person got no answer."""
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(min(wait_time_in_seconds, POLL_SECONDS))
+            self._keep_alive_and_update(conversation_id, ticket)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    def _keep_alive_and_update(self, conversation_id: str, ticket: int) -> None:
+        """Push this server's waiting ticket's expiry forward, drop expired tickets."""
+        lifetime = self._lifetimes.get((conversation_id, ticket), LOCK_LIFETIME)
+        with self._mutex(conversation_id):
+            lock: TicketLock | None = self.get_lock(conversation_id)
+            if lock is None:
+                return
+            for waiting in lock.tickets:
+                if waiting.number == ticket and not waiting.has_expired():
+                    waiting.expires = max(waiting.expires, time.time() + lifetime)
+            lock.remove_expired_tickets()
+            self.save_lock(lock)
 
     def update_lock(self, conversation_id: str) -> None:
         with self._mutex(conversation_id):
@@ -70,6 +109,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         # one critical section: nobody may take a ticket between "no one waits" and delete
+        self._lifetimes.pop((conversation_id, ticket_number), None)
         with self._mutex(conversation_id):
             lock: TicketLock | None = self.get_lock(conversation_id)
             if lock is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import httpx
 from telegram import Update
@@ -57,7 +58,7 @@ async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     typing = context.application.create_task(_typing(context, chat))
     try:
         replies: list[Reply] = await gateway(context).assistant.respond(
-            str(chat), text, {"language_code": code} if code else {})
+            str(chat), text, metadata(update, code))
     except (httpx.HTTPError, ValueError) as error:
         logger.warning("The assistant did not answer: %s", type(error).__name__)
         replies = []
@@ -69,6 +70,15 @@ async def ask_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         return
     for reply in replies:
         await send(context.bot, chat, Rendered(reply.text, reply.buttons))
+
+
+def metadata(update: Update, code: str | None) -> dict[str, Any]:
+    """What the assistant gets besides the text: the client's language and the update's
+    id (a Rasa server that dies after storing the turn is then not asked twice)."""
+    out: dict[str, Any] = {"message_id": update.update_id}
+    if code:
+        out["language_code"] = code
+    return out
 
 
 async def person_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:

@@ -32,6 +32,10 @@ class FakeRasa:
     log: list[tuple[str, str, str]]  # (server, sender, text), shared by all servers
     status: int = 200
     hang_up: bool = False  # read the request, then close the connection without answering
+    # the shared tracker store: sender -> events; with store_then_hang_up the server stores
+    # the whole turn (as Rasa does at its end) and dies before it answers
+    tracker: dict[str, list[dict]] = field(default_factory=dict)
+    store_then_hang_up: bool = False
     server: _Server = field(init=False)
 
     def __post_init__(self) -> None:
@@ -41,9 +45,23 @@ class FakeRasa:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802 (the tracker API)
+                sender = self.path.split("/conversations/")[1].split("/")[0]
+                payload = json.dumps({"events": fake.tracker.get(sender, [])}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if fake.hang_up:
+                if fake.store_then_hang_up or not (fake.hang_up or fake.status != 200):
+                    fake.tracker.setdefault(body["sender"], []).extend([
+                        {"event": "user", "text": body["message"],
+                         "metadata": body.get("metadata") or {}},
+                        {"event": "bot", "text": f"{fake.name}:{body['message']}"}])
+                if fake.hang_up or fake.store_then_hang_up:
                     fake.log.append((fake.name, body["sender"], body["message"]))
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -78,7 +96,8 @@ class FakeRasa:
 @pytest.fixture
 def servers() -> Iterator[tuple[FakeRasa, FakeRasa, list[tuple[str, str, str]]]]:
     log: list[tuple[str, str, str]] = []
-    a, b = FakeRasa("a", log), FakeRasa("b", log)
+    tracker: dict[str, list[dict]] = {}  # one database behind both servers
+    a, b = FakeRasa("a", log, tracker=tracker), FakeRasa("b", log, tracker=tracker)
     yield a, b, log
     for server in (a, b):
         with contextlib.suppress(OSError):
@@ -208,3 +227,21 @@ def test_several_rasa_servers_need_the_redis_lock_store() -> None:
     Settings(rasa_instances=2, redis_url="redis://127.0.0.1:6379/0",
              _env_file=None).require_lock_store()
     Settings(rasa_instances=1, redis_url="", _env_file=None).require_lock_store()
+
+
+async def test_a_turn_stored_by_a_server_that_then_died_is_not_run_again(servers) -> None:  # type: ignore[no-untyped-def]
+    """Server a stores the person's turn and dies before it answers: the next server is not
+    asked to run it again (that would store the message twice); the stored answer is sent."""
+    a, b, log = servers
+    pool = RasaPool([a.url, b.url], "api-token")
+    sender = next(s for s in (str(n) for n in range(5000, 6000))
+                  if pool.instance_for(s) == a.url)
+    a.store_then_hang_up = True
+    replies = await pool.respond(sender, "how long does it take?", {"message_id": 41})
+    assert [r.text for r in replies] == ["a:how long does it take?"]
+    assert [e for e in log if e[1] == sender] == [("a", sender, "how long does it take?")]
+    # a message that never arrived anywhere is sent to the next server as before
+    a.kill()
+    replies = await pool.respond(sender, "and the cost?", {"message_id": 42})
+    assert [r.text for r in replies] == ["b:and the cost?"]
+    await pool.close()

@@ -131,3 +131,26 @@ def test_tickets_are_unique_across_servers_under_a_race(redis_url: str) -> None:
     for store, ticket in zip(stores, sorted(tickets), strict=True):
         store.cleanup(conversation, ticket)
     assert stores[0].get_lock(conversation) is None
+
+
+async def test_a_turn_waiting_behind_a_dead_servers_ticket_gets_its_turn(
+        redis_url: str) -> None:
+    """Server A took the person's ticket and died; server B's turn for the same person waits
+    for A's ticket to expire -- and then runs. With Rasa's own wait, B's ticket expired in
+    the same second as A's (both have the same lifetime) and B waited for ever."""
+    import asyncio
+
+    conversation = f"dead-{uuid.uuid4().hex[:8]}"
+    a = AtomicRedisLockStore(**redis_settings(redis_url))
+    b = AtomicRedisLockStore(**redis_settings(redis_url))
+    a.issue_ticket(conversation, 2.0)  # A dies: never served, never cleaned up
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+
+    async def turn_on_b() -> None:
+        async with b.lock(conversation, lock_lifetime=2.0, wait_time_in_seconds=1):
+            pass
+
+    await asyncio.wait_for(turn_on_b(), timeout=10)
+    assert asyncio.get_running_loop().time() - started >= 1.5  # it did wait for A's ticket
+    assert b.get_lock(conversation) is None
