@@ -27,6 +27,12 @@ async def bench(model: Path, action_url: str, db: Path, per_language: int = 40) 
 
     from bot.languages import registry
 
+    from bot.db.migrate import upgrade
+    from bot.db.session import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)  # as make run does: the tracker store finds its state table
+    engine.dispose()
     started = time.perf_counter()
     agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints(
         action=EndpointConfig(url=action_url),
