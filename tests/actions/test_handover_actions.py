@@ -108,5 +108,5 @@ async def test_a_locked_database_does_not_stall_the_action_server(german_only_db
             task.cancel()
         holder.close()
     stalls = [b - a for a, b in itertools.pairwise(ticks)]
-    assert len(ticks) >= 10 and max(stalls) < 0.5, max(stalls)
+    assert len(ticks) >= 10 and max(stalls) < 2.0, max(stalls)  # not the 5 s busy timeout
     assert SlotSet("handover_state", "assigned_now") in events
