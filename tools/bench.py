@@ -25,10 +25,9 @@ async def bench(model: Path, action_url: str, db: Path, per_language: int = 40) 
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.languages import registry
-
     from bot.db.migrate import upgrade
     from bot.db.session import make_engine
+    from bot.languages import registry
 
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)  # as make run does: the tracker store finds its state table
