@@ -5,7 +5,6 @@ events without the row; and the row goes with an erasure. On SQLite and PostgreS
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from typing import Any
 
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import TrackerState
 from extensions.tracker_store import EVENTS_KEPT, PrivacySQLTrackerStore
+from tests.stalls import while_locked
 
 DOMAIN = Domain.from_yaml("""
 version: "3.1"
@@ -156,9 +156,6 @@ async def test_erasure_removes_the_state_row_too(engine: Engine, session: Sessio
 async def test_a_locked_sqlite_delays_only_its_own_conversation(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """While another process holds the write lock, a save waits (the busy timeout) off the
     event loop: other coroutines — other people's turns — go on meanwhile."""
-    import asyncio
-    import sqlite3
-
     from bot.db.migrate import upgrade
     from bot.db.session import make_engine
 
@@ -167,29 +164,8 @@ async def test_a_locked_sqlite_delays_only_its_own_conversation(tmp_path) -> Non
     upgrade(engine)
     store, sender = store_on(engine), f"l-{uuid.uuid4().hex[:8]}"
     await say(store, sender, session_start() + turn(0))
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-    ticks: list[float] = []
-
-    async def others() -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            ticks.append(loop.time())
-            await asyncio.sleep(0.05)
-
-    async def release_later() -> None:
-        await asyncio.sleep(1.0)
-        holder.execute("ROLLBACK")
-
-    running = [asyncio.create_task(others()), asyncio.create_task(release_later())]
-    try:
-        await asyncio.wait_for(say(store, sender, turn(1)), timeout=15)
-    finally:
-        for task in running:
-            task.cancel()
-        holder.close()
-    stalls = [b - a for a, b in itertools.pairwise(ticks)]
-    assert len(ticks) >= 10 and max(stalls) < 2.0, max(stalls)  # never the 5 s busy timeout
+    _, stall = await while_locked(path, say(store, sender, turn(1)))
+    assert stall < 2.0, stall  # never the 5 s busy timeout
     kept = await store.retrieve(sender)
     assert kept is not None and kept.latest_message.text == "message 1"
     store.engine.dispose()
