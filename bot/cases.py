@@ -56,8 +56,15 @@ def counsellor_views(session: Session) -> list[CounsellorView]:
     return views
 
 
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    """The database's convention: UTC without a zone (an aware time is converted first)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=None)
+
+
 def recent_cases_per_organisation(session: Session, *, now: dt.datetime) -> dict[str, int]:
-    since = now.replace(tzinfo=None) - FAIRNESS_WINDOW
+    since = _utc_naive(now) - FAIRNESS_WINDOW
     rows = session.execute(
         select(Counsellor.organisation_id, func.count(Case.id))
         .join(Case, Case.assignee_id == Counsellor.id)
@@ -219,7 +226,7 @@ def due_for_escalation(session: Session, *, older_than: dt.datetime) -> list[Cas
     """Unclaimed cases created before `older_than` that were not widened yet."""
     return list(session.execute(
         select(Case).where(Case.status.in_(access.UNCLAIMED), Case.escalated_at.is_(None),
-                           Case.created_at < older_than.replace(tzinfo=None))
+                           Case.created_at < _utc_naive(older_than))
         .order_by(Case.id)).scalars())
 
 

@@ -151,3 +151,16 @@ def test_erase_user_removes_cases_messages_and_consents(team) -> None:
     assert remaining == 1
     assert team.execute(select(func.count()).select_from(CaseMessage)).scalar_one() == 0
     assert team.execute(select(func.count()).select_from(Consent)).scalar_one() == 0
+
+
+def test_recent_cases_are_counted_in_utc_whatever_the_callers_time_zone(team) -> None:
+    """The fairness window compares UTC times: a clock in another zone (here UTC+3) must
+    not shift it by its offset."""
+    case = new(team).case
+    assert cases.claim(team, case_id=case.id, counsellor_id="olena")
+    created = case.created_at.replace(tzinfo=dt.timezone.utc)  # stored as naive UTC
+    later = (created + cases.FAIRNESS_WINDOW - dt.timedelta(hours=1)).astimezone(
+        dt.timezone(dt.timedelta(hours=3)))
+    assert sum(cases.recent_cases_per_organisation(team, now=later).values()) == 1
+    assert sum(cases.recent_cases_per_organisation(
+        team, now=later + dt.timedelta(hours=2)).values()) == 0
