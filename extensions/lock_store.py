@@ -49,6 +49,11 @@ class AtomicRedisLockStore(RedisLockStore):
     ticket 0 (and process one person's messages at once), and a finished ticket can be
     written back by another server and block the conversation until it expires."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the lifetime each of this server's tickets was issued with (kept alive with it)
+        self._lifetimes: dict[tuple[str, int], float] = {}
+
     def _mutex(self, conversation_id: str) -> Any:
         return self.red.lock(f"{self.key_prefix}{conversation_id}:mutex",
                              timeout=MUTEX_TIMEOUT, blocking_timeout=MUTEX_TIMEOUT)
@@ -63,12 +68,6 @@ class AtomicRedisLockStore(RedisLockStore):
                 return ticket
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
-
-    @property
-    def _lifetimes(self) -> dict[tuple[str, int], float]:
-        if not hasattr(self, "_ticket_lifetimes"):
-            self._ticket_lifetimes: dict[tuple[str, int], float] = {}
-        return self._ticket_lifetimes
 
     async def _acquire_lock(self, conversation_id: str, ticket: int,
                             wait_time_in_seconds: float) -> TicketLock:

@@ -19,7 +19,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # events the tracker keeps in memory (~7 turns; rules and memoization look 3 turns back)
 EVENTS_KEPT = 50
 STORED_UPTO = "_bruecke_stored_upto"  # the last event of a tracker that is in the database
+SESSION_FROM = "_bruecke_session_from"  # its current session's first row, from the state row
 T = TypeVar("T")
 
 # How long a turn waits for the database to come back (a PostgreSQL restart or failover).
@@ -108,6 +109,7 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
             query=dict(parsed.query) or None,
             **kwargs,
         )
+        self._has_state_table: bool | None = None  # known after the first look
 
     async def _retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + DATABASE_RETRY_SECONDS
@@ -140,12 +142,14 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     def _retrieve_window(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            events = self._windowed_events(session, sender_id)
-            replayed = events is None
-            if events is None:
+            found = self._window(session, sender_id)
+            replayed = found is None
+            if found is None:
                 rows = self._event_query(session, sender_id,
                                          fetch_events_from_all_sessions=False).all()
                 events = [json.loads(row.data) for row in rows]
+            else:
+                events, session_from = found
         if not (self.domain and events):
             return None
         if replayed and len(events) > EVENTS_KEPT:
@@ -159,11 +163,13 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         # slot set before them -- e.g. the language of a form's last answer.
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         setattr(tracker, STORED_UPTO, tracker.events[-1] if tracker.events else None)
+        if not replayed:
+            setattr(tracker, SESSION_FROM, session_from)  # the save needs not read the row
         return tracker
 
     def _state_table(self) -> bool:
         """Whether the migration that adds `tracker_state` ran on this database."""
-        known = getattr(self, "_has_state_table", None)
+        known = self._has_state_table
         if known is None:
             known = inspect(self.engine).has_table(TrackerState.__tablename__)
             if not known:
@@ -172,9 +178,10 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
             self._has_state_table = known
         return bool(known)
 
-    def _windowed_events(self, session: Any, sender_id: str) -> list[dict[str, Any]] | None:
-        """The state row as events, then the last EVENTS_KEPT events of the session; None
-        when there is no usable state row."""
+    def _window(self, session: Any, sender_id: str
+                ) -> tuple[list[dict[str, Any]], int] | None:
+        """The state row as events, then the last EVENTS_KEPT events of the session, and
+        the session's first row; None when there is no usable state row."""
         if not self._state_table():
             return None
         state = session.get(TrackerState, sender_id)
@@ -187,7 +194,8 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         if not rows or rows[0].id != state.event_id:
             return None  # events stored without updating the row: replay instead
         window = [json.loads(row.data) for row in reversed(rows)]
-        return state_events(json.loads(state.state), window[0].get("timestamp")) + window
+        return (state_events(json.loads(state.state), window[0].get("timestamp")) + window,
+                int(state.session_from))
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """The tracker's events that are not stored yet: those after the last event it was
@@ -245,25 +253,29 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     def _record_state(self, session: Any, tracker: DialogueStateTracker,
                       added: list[tuple[Any, Any]]) -> None:
-        state = session.get(TrackerState, tracker.sender_id)
+        """Write the state row; one UPDATE when the tracker was read through its row."""
         starts = [row.id for event, row in added if isinstance(event, SessionStarted)]
-        if starts:
-            session_from = starts[-1]
-        elif state is not None:
-            session_from = state.session_from
-        else:  # first save with this version: where the current session began
-            first = (session.query(self.SQLEvent.id)
-                     .filter(self.SQLEvent.sender_id == tracker.sender_id,
-                             self.SQLEvent.type_name == SessionStarted.type_name)
-                     .order_by(self.SQLEvent.id.desc()).first())
-            session_from = first[0] if first else 0
+        session_from = starts[-1] if starts else getattr(tracker, SESSION_FROM, None)
+        if session_from is None:  # read by a full replay: the row may exist or not
+            state = session.get(TrackerState, tracker.sender_id)
+            session_from = state.session_from if state is not None \
+                else self._session_start(session, tracker.sender_id)
         values = {"event_id": added[-1][1].id, "session_from": session_from,
                   "state": json.dumps(tracker_state(tracker))}
-        if state is None:
+        written = session.execute(
+            update(TrackerState).where(TrackerState.sender_id == tracker.sender_id)
+            .values(**values).execution_options(synchronize_session=False)).rowcount
+        if not written:
             session.add(TrackerState(sender_id=tracker.sender_id, **values))
-        else:
-            for key, value in values.items():
-                setattr(state, key, value)
+        setattr(tracker, SESSION_FROM, session_from)
+
+    def _session_start(self, session: Any, sender_id: str) -> int:
+        """Where the current session began (first save of a conversation with this version)."""
+        first = (session.query(self.SQLEvent.id)
+                 .filter(self.SQLEvent.sender_id == sender_id,
+                         self.SQLEvent.type_name == SessionStarted.type_name)
+                 .order_by(self.SQLEvent.id.desc()).first())
+        return int(first[0]) if first else 0
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns the number deleted."""

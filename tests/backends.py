@@ -123,6 +123,11 @@ def postgres_missing() -> str | None:
             "BRUECKE_INSTALL_SERVICES=1 to install it from the test run)")
 
 
+def services_missing() -> str | None:
+    """Why PostgreSQL or Redis cannot be started here, or None when both can."""
+    return postgres_missing() or redis_missing()
+
+
 def redis_missing() -> str | None:
     """None when redis-server can be started, else why not (installing it when allowed)."""
     if shutil.which("redis-server"):

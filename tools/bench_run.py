@@ -353,12 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=60.0, help="seconds to wait for a reply")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "bench-run.json")
     args = parser.parse_args(argv)
-    from tests.backends import postgres_missing, redis_missing
+    from tests.backends import services_missing
 
-    for reason in (postgres_missing(), redis_missing()):
-        if reason:
-            print(reason, file=sys.stderr)
-            return 2
+    reason = services_missing()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
     print(f"make run with PostgreSQL, Redis, {args.instances} Rasa servers, webhook; "
           f"{args.people} people x {args.messages} at {args.rate}/s ...", file=sys.stderr)
     report = asyncio.run(bench(args.people, args.messages, args.rate, args.instances,

@@ -294,13 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "bench-scale.json")
     args = parser.parse_args(argv)
 
-    from tests.backends import postgres_missing, redis_missing
+    from tests.backends import services_missing
     from tools.train import ensure_model
 
-    for reason in (postgres_missing(), redis_missing()):
-        if reason:
-            print(reason, file=sys.stderr)
-            return 2
+    reason = services_missing()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
     model = ensure_model()
     report: dict[str, Any] = {"people": args.people, "messages_per_person": len(MESSAGES),
                               "rate": args.rate, "instances": args.instances, "runs": []}

@@ -96,7 +96,8 @@ async def test_a_long_conversation_reads_a_window_and_keeps_its_state(engine: En
     assert kept.get_slot("language") == "uk" and kept.get_slot("profession") == "doctor"
     assert kept.active_loop_name == "handover_form"
     with store.session_scope() as session:  # what a turn reads: the row and a window
-        window = store._windowed_events(session, sender)
+        found = store._window(session, sender)
+        window = found[0] if found else None
         stored = session.execute(select(func.count()).select_from(store.SQLEvent).where(
             store.SQLEvent.sender_id == sender)).scalar_one()
     assert window is not None and len(window) <= EVENTS_KEPT + 3 < stored

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import postgres_missing, redis_missing
+from tests.backends import services_missing
 from tools import bench_run
 
-pytestmark = pytest.mark.skipif(bool(postgres_missing() or redis_missing()),
+pytestmark = pytest.mark.skipif(services_missing() is not None,
                                 reason="PostgreSQL or Redis not installed")
 
 

@@ -38,6 +38,9 @@ def app_database(pg_engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  
     """DATABASE_URL of the processes = a fresh migrated PostgreSQL database."""
     url = pg_engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DATABASE_URL", url)
+    # required off SQLite (the same pseudonyms in every process); the test ran only after
+    # another test had left one set
+    monkeypatch.setenv("BRUECKE_SECRET", "test-secret-for-the-postgresql-stores")
     get_settings.cache_clear()
     yield url
     engine_for.cache_clear()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -58,11 +59,14 @@ def gateway_settings(stub: BotApiStub, rasa: tuple[str, str]) -> Settings:
                     _env_file=None)
 
 
-async def start_gateway(stub: BotApiStub, rasa: tuple[str, str]):  # type: ignore[no-untyped-def]
-    """The gateway in polling mode against the stand-in, started as `run()` would."""
+async def start_gateway(stub: BotApiStub, rasa: tuple[str, str],  # type: ignore[no-untyped-def]
+                        assistant: Any = None):
+    """The gateway in polling mode against the stand-in, started as `run()` would (with a
+    stand-in `assistant` instead of the Rasa server, when given)."""
     from connectors.telegram import build_application
 
-    app = build_application(gateway_settings(stub, rasa), notify_interval=0.2)
+    app = build_application(gateway_settings(stub, rasa), assistant=assistant,
+                            notify_interval=0.2)
     await app.initialize()
     await app.post_init(app)
     await app.start()

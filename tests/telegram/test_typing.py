@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.assistant import Reply
-from tests.telegram.conftest import gateway_settings, stop_gateway
+from tests.telegram.conftest import start_gateway, stop_gateway
 
 _chats = itertools.count(7_300_000)
 
@@ -33,23 +33,10 @@ class TimedAssistant:
         return None
 
 
-async def gateway_with(stub, delay: float):  # type: ignore[no-untyped-def]
-    from connectors.telegram import build_application
-
-    app = build_application(gateway_settings(stub, ("http://127.0.0.1:9", "t")),
-                            assistant=TimedAssistant(delay),  # type: ignore[arg-type]
-                            notify_interval=0.2)
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    return app
-
-
 @pytest.mark.parametrize("delay,typing", [(0.0, False), (2.5, True)])
 async def test_typing_shows_only_while_the_assistant_takes_its_time(stub, delay: float,
                                                                     typing: bool) -> None:
-    app = await gateway_with(stub, delay)
+    app = await start_gateway(stub, ("http://127.0.0.1:9", "t"), TimedAssistant(delay))
     try:
         chat = next(_chats)
         stub.say(chat, "Wie lange dauert die Anerkennung?", language_code="de")
