@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
-from bot.normalise import fold
+from bot.normalise import fold, skeleton
 from bot.understanding import (
     FALLBACK_INTENT,
     Answer,
@@ -50,13 +50,23 @@ ALSO_ASKED = "also_asked"  # key in the parse data: a second topic intent in the
 
 def build_pipeline(config: dict[str, Any]) -> Pipeline:
     """Unfitted scikit-learn pipeline; shared by training and the benchmark tools."""
-    features = make_union(
+    views = [
         TfidfVectorizer(analyzer="char_wb", preprocessor=fold, sublinear_tf=True,
                         ngram_range=tuple(config["char_ngram_range"])),
         TfidfVectorizer(analyzer="word", preprocessor=fold, sublinear_tf=True,
                         token_pattern=r"(?u)\b\w+\b",
                         ngram_range=tuple(config["word_ngram_range"])),
-    )
+    ]
+    if config.get("skeleton_ngram_range"):
+        # the same message as a script-independent consonant skeleton (bot/normalise.py):
+        # Arabizi and Latin-script Russian/Ukrainian meet their native-script examples
+        views += [
+            TfidfVectorizer(analyzer="char_wb", preprocessor=skeleton, sublinear_tf=True,
+                            ngram_range=tuple(config["skeleton_ngram_range"])),
+            TfidfVectorizer(analyzer="word", preprocessor=skeleton, sublinear_tf=True,
+                            token_pattern=r"(?u)\b\w+\b"),
+        ]
+    features = make_union(*views)
     # a fixed seed: the solver's coordinate order is random, and the same data must give
     # the same model (and the same accuracy) on every machine
     return make_pipeline(features, LinearSVC(C=config["C"], class_weight=config["class_weight"],
@@ -83,6 +93,8 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": "balanced",
             "char_ngram_range": [2, 5],
             "word_ngram_range": [1, 2],
+            # character n-grams of the consonant skeleton (plus its words); [] = off
+            "skeleton_ngram_range": [2, 4],
             # margins → confidences; higher is peakier. Tuned with the fallback threshold.
             "confidence_scale": 8.0,
             "ranking_length": 10,

@@ -14,9 +14,11 @@ DURATION_AND_COSTS = {"recognition_duration", "recognition_costs"}
 
 
 @pytest.mark.parametrize("language,text", [
-    ("en", "documents visa"),
+    # keyword soups of several topics ("documents visa" alone now reads as the visa
+    # application, which is a fair reading)
+    ("en", "documents visa work"),
     ("de", "Ich habe eine Frage zu meinem Beruf"),
-    ("ru", "документы виза"),
+    ("ru", "документы и работа"),
 ])
 async def test_an_unclear_message_offers_topics_and_one_tap_answers(chat, language: str,
                                                                    text: str) -> None:
