@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -31,6 +32,8 @@ PROFESSIONS_DIR = PROJECT_ROOT / "data" / "professions"
 GROUPS_FILE = "groups.yml"  # in PROFESSIONS_DIR
 COUNSELLOR_PAYLOAD = "/request_counsellor"
 ALSO_ASKED_RESPONSE = "utter_also_asked"  # "You also asked: {topic}", a button title
+OR_TOPIC_RESPONSE = "utter_or_topic"  # "Or: {topic}?", a button title under an answer
+MAX_ALTERNATIVES = 2
 COMMON_KEYS = ("figure_with_year", "figure_expired", "figure_expired_note", "date", "months",
                "as_of",
                "counsellor_button")
@@ -231,20 +234,28 @@ def as_of_line(name: str, language: str) -> str | None:
                              {"month": f"{checked.month:02d}", "year": checked.year})
 
 
-def also_asked_button(intent: str, language: str) -> dict[str, str]:
-    """"You also asked: <title>" for the second question of a message, as a button."""
-    template = str(choose_variant(ALSO_ASKED_RESPONSE, language).get("text", "{topic}"))
+def topic_button(response: str, intent: str, language: str) -> dict[str, str]:
+    """A button to a topic answer, titled by `response` ("You also asked: {topic}",
+    "Or: {topic}?") with the topic's short title."""
+    template = str(choose_variant(response, language).get("text", "{topic}"))
     return {"title": fill_placeholders(template, {"topic": intent_title(intent, language)}),
             "payload": f"/{intent}"}
 
 
+def also_asked_button(intent: str, language: str) -> dict[str, str]:
+    """"You also asked: <title>" for the second question of a message, as a button."""
+    return topic_button(ALSO_ASKED_RESPONSE, intent, language)
+
+
 def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[str, Any],
-            profession: str | None = None, also_asked: str | None = None) -> dict[str, Any]:
+            profession: str | None = None, also_asked: str | None = None,
+            alternatives: Sequence[str] | None = None) -> dict[str, Any]:
     """The message for response `name` from its chosen language variant: the profession text
     instead of the generic one where there is one, placeholders filled (text, button titles
     and payloads; only `{name}` with a given value, so user content is never interpreted),
     and for topic answers the "as of" line and the counsellor button — and, when the message
-    also asked about another topic (`also_asked`, an intent), a button for that one first."""
+    also asked about another topic (`also_asked`, an intent), a button for that one first;
+    other plausible topics of the message (`alternatives`) as "Or: …?" buttons after it."""
     message = copy.deepcopy(variant)
     text = profession_text(name, language, profession) or str(variant.get("text", ""))
     message["text"] = fill_placeholders(text, values)
@@ -264,6 +275,12 @@ def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[s
         if (also_asked and is_topic_intent(also_asked) and also_asked != name.removeprefix("utter_")
                 and not any(b["payload"] == f"/{also_asked}" for b in buttons)):
             buttons.insert(0, also_asked_button(also_asked, language))
+        offered = {b["payload"] for b in buttons} | {f"/{name.removeprefix('utter_')}"}
+        others = [i for i in (alternatives or []) if isinstance(i, str) and is_topic_intent(i)
+                  and f"/{i}" not in offered][:MAX_ALTERNATIVES]
+        position = 1 if buttons and buttons[0]["payload"] == f"/{also_asked}" else 0
+        buttons[position:position] = [topic_button(OR_TOPIC_RESPONSE, i, language)
+                                      for i in others]
         if not any(b["payload"] == COUNSELLOR_PAYLOAD for b in buttons):
             buttons.append({"title": str(common(language)["counsellor_button"]),
                             "payload": COUNSELLOR_PAYLOAD})

@@ -38,6 +38,7 @@ class Thresholds:
     margin: float = 0.0  # ... and its lead over the second intent
     candidate: float = 0.03  # a topic intent below this is not offered as a button
     max_candidates: int = 3
+    max_alternatives: int = 2  # "Or: …?" buttons under an answer (candidates, at most this)
 
 
 DEFAULT = Thresholds()
@@ -46,6 +47,9 @@ DEFAULT = Thresholds()
 @dataclass(frozen=True)
 class Answer:
     intent: str
+    # other plausible topics, offered as "Or: …?" buttons under a topic answer, so a wrong
+    # answer is one tap away from the right one
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,11 @@ def decide(ranking: Sequence[Mapping[str, Any]], thresholds: Thresholds = DEFAUL
     top, confidence = entries[0]
     second = entries[1][1] if len(entries) > 1 else 0.0
     if confidence >= thresholds.answer and confidence - second >= thresholds.margin:
-        return Answer(top)
+        if not is_topic_intent(top):
+            return Answer(top)
+        others = tuple(name for name, c in entries[1:]
+                       if is_topic_intent(name) and c >= thresholds.candidate)
+        return Answer(top, others[: thresholds.max_alternatives])
     candidates = tuple(name for name, c in entries
                        if is_topic_intent(name) and c >= thresholds.candidate)
     if not candidates:
@@ -96,9 +104,10 @@ def answered_intent(decision: Decision) -> str:
 
 
 def right_after_one_tap(decision: Decision, expected: str) -> bool:
-    """Right at once, or the expected intent is among the offered buttons."""
+    """Right at once, or the expected intent is among the offered buttons (the topics of a
+    question, or the "Or: …?" buttons under an answer)."""
     if isinstance(decision, Answer):
-        return decision.intent == expected
+        return expected in (decision.intent, *decision.alternatives)
     return isinstance(decision, Ask) and expected in decision.candidates
 
 

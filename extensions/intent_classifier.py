@@ -3,7 +3,8 @@ and words, a linear SVM, and a softmax over its margins as confidence; the quest
 of a longer message weighs more than the story around it, and a second question in the same
 message is written into the parse data (`also_asked`). After it, `UnderstandingFallback`
 turns an unsure ranking into `nlu_fallback` (bot/understanding.py decides; the ranking stays,
-so the clarifying action can offer the likeliest topics).
+so the clarifying action can offer the likeliest topics), and notes the other plausible topics
+of an answer (`alternatives`), which the answer offers as buttons.
 
 Why not Rasa's DIET or LogisticRegressionClassifier: on our six-language data this trains
 in seconds instead of minutes and is more accurate on the held-out sets
@@ -46,6 +47,7 @@ from bot.understanding import (
 
 MODEL_FILE = "intent_classifier.joblib"
 ALSO_ASKED = "also_asked"  # key in the parse data: a second topic intent in the same message
+ALTERNATIVES = "alternatives"  # key in the parse data: other plausible topics of an answer
 
 
 def build_pipeline(config: dict[str, Any]) -> Pipeline:
@@ -223,7 +225,10 @@ class UnderstandingFallback(GraphComponent):
             if not text or text.startswith("/"):
                 continue
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
-            if isinstance(decide(ranking), Answer):
+            decision = decide(ranking)
+            if isinstance(decision, Answer):
+                if decision.alternatives:
+                    message.set(ALTERNATIVES, list(decision.alternatives), add_to_output=True)
                 continue
             top = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0 - top}

@@ -47,10 +47,11 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
                        output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
         # a second question in the user's message (extensions/intent_classifier.py) becomes
         # a button under the answer to the first
-        also_asked = tracker.latest_message.parse_data.get("also_asked") \
-            if tracker.latest_message else None
+        # ... and other plausible topics of the message become "Or: …?" buttons
+        parsed = tracker.latest_message.parse_data if tracker.latest_message else {}
         return self.generate_from_slots(utter_action, tracker.current_slot_values(),
-                                        output_channel, also_asked=also_asked, **kwargs)
+                                        output_channel, also_asked=parsed.get("also_asked"),
+                                        alternatives=parsed.get("alternatives"), **kwargs)
 
     def generate_from_slots(self, utter_action: str, filled_slots: dict[str, Any],
                             output_channel: str, **kwargs: Any) -> dict[str, Any] | None:
@@ -61,8 +62,10 @@ class LocalizedNLG(TemplatedNaturalLanguageGenerator):
         language = supported(slots.get("language"))
         today = kwargs.pop("today", None) or self.today()
         also_asked = kwargs.pop("also_asked", None)
+        alternatives = kwargs.pop("alternatives", None)
         # slot values win over figure names only if someone names a slot like a figure
         values = {**figure_values(language, today), **get_settings().text_variables(),
                   **{k: v for k, v in slots.items() if v is not None}, **kwargs}
         return compose(utter_action, variant, language, values=values,
-                       profession=slots.get("profession"), also_asked=also_asked)
+                       profession=slots.get("profession"), also_asked=also_asked,
+                       alternatives=alternatives)

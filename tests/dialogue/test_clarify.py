@@ -68,6 +68,22 @@ async def test_two_questions_answer_one_and_offer_the_other(chat, language: str,
     assert not any(b["payload"] == f"/{other}" for b in single.buttons[0])
 
 
+async def test_an_answer_that_may_have_missed_offers_the_other_topic(chat) -> None:
+    # "papers for the embassy": most likely the visa application, possibly the documents for
+    # recognition; the answer comes at once, the other topic is one tap away
+    person = chat(language_code="en")
+    turn = await person.say("papers for the embassy")
+    assert turn.actions == ["utter_entry_visa_application"]
+    other = render("utter_or_topic", "en").text.replace(
+        "{topic}", intent_title("recognition_documents", "en"))
+    assert {"title": other, "payload": "/recognition_documents"} in turn.buttons[0]
+    tap = await person.say("/recognition_documents")
+    assert tap.actions == ["utter_recognition_documents"]
+    # a sure answer offers nothing else
+    sure = await person.say("How much does the recognition of my diploma cost?")
+    assert [b["payload"] for b in sure.buttons[0]] == ["/request_counsellor"]
+
+
 async def test_writing_on_in_russian_after_choosing_german_offers_a_switch(chat) -> None:
     person = chat(language_code="de")
     turn = await person.say('/change_language{"language":"de"}')

@@ -63,6 +63,7 @@ from bot.texts import (  # noqa: E402
     profession_group,
     render,
 )
+from bot.understanding import intent_title  # noqa: E402
 
 AS_OF = {"en": "As of: 12/2026", "de": "Stand: 12/2026", "ar": "آخر مراجعة: 12/2026",
          "tr": "Son kontrol: 12/2026", "ru": "По состоянию на 12/2026",
@@ -110,6 +111,24 @@ def test_the_counsellor_button_comes_after_existing_buttons_and_never_twice() ->
     variant["buttons"].append({"title": "Ask a person", "payload": COUNSELLOR_PAYLOAD})
     out = compose("utter_visa_options", variant, "en", values=values)
     assert [b["title"] for b in out["buttons"]] == ["Quick-Check", "Ask a person"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_other_plausible_topics_are_offered_under_an_answer(language: str) -> None:
+    variant = {"text": "x"}
+    out = compose("utter_entry_visa_application", variant, language, values={},
+                  also_asked="recognition_costs",
+                  alternatives=["recognition_documents", "entry_visa_application", "thank",
+                                "recognition_costs", "visa_family", "visa_options"])
+    # the second question first, then at most two others (not the answer itself, not a
+    # meta intent, not twice), then the counsellor
+    assert [b["payload"] for b in out["buttons"]] == [
+        "/recognition_costs", "/recognition_documents", "/visa_family", COUNSELLOR_PAYLOAD]
+    title = render("utter_or_topic", language).text.replace(
+        "{topic}", intent_title("recognition_documents", language))
+    assert out["buttons"][1]["title"] == title and "{" not in title
+    assert compose("utter_greet", {"text": "hi"}, language, values={},
+                   alternatives=["visa_family"]).get("buttons") is None
 
 
 def _profession_fields(language: str) -> dict[str, str]:

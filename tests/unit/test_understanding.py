@@ -46,7 +46,21 @@ def test_close_top_two_ask_when_a_margin_is_required() -> None:
     assert decide(ranking(("visa_blue_card", 0.48), ("visa_skilled_worker", 0.45)), th) == \
         Ask(("visa_blue_card", "visa_skilled_worker"))
     assert decide(ranking(("visa_blue_card", 0.7), ("visa_skilled_worker", 0.2)), th) == \
-        Answer("visa_blue_card")
+        Answer("visa_blue_card", ("visa_skilled_worker",))
+
+
+def test_an_answer_offers_the_other_plausible_topics() -> None:
+    # at most two, topic intents only, none below the candidate threshold
+    decision = decide(ranking(("recognition_costs", 0.86), ("thank", 0.06),
+                              ("recognition_duration", 0.05), ("visa_family", 0.04),
+                              ("visa_options", 0.03), ("entry_after_arrival", 0.01)))
+    assert decision == Answer("recognition_costs", ("recognition_duration", "visa_family"))
+    assert right_after_one_tap(decision, "visa_family")
+    assert not right_after_one_tap(decision, "visa_options")
+    # a sure answer has none; a meta intent (a greeting) never gets topic buttons
+    assert decide(ranking(("recognition_costs", 0.99), ("visa_family", 0.004))) == \
+        Answer("recognition_costs")
+    assert decide(ranking(("greet", 0.9), ("visa_family", 0.08))) == Answer("greet")
 
 
 def test_no_plausible_topic_means_the_plain_fallback() -> None:
