@@ -22,7 +22,7 @@ from bot.figures import NOTE_SUFFIX, Wording
 from bot.figures import figure_values as _figure_values
 from bot.languages import Registry, registry
 from bot.settings import PROJECT_ROOT
-from bot.understanding import intent_title, is_topic_intent
+from bot.understanding import DEFAULT, intent_title, is_topic_intent
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 TEXTS_DIR = PROJECT_ROOT / "data" / "texts"
@@ -33,7 +33,6 @@ GROUPS_FILE = "groups.yml"  # in PROFESSIONS_DIR
 COUNSELLOR_PAYLOAD = "/request_counsellor"
 ALSO_ASKED_RESPONSE = "utter_also_asked"  # "You also asked: {topic}", a button title
 OR_TOPIC_RESPONSE = "utter_or_topic"  # "Or: {topic}?", a button title under an answer
-MAX_ALTERNATIVES = 2
 COMMON_KEYS = ("figure_with_year", "figure_expired", "figure_expired_note", "date", "months",
                "as_of",
                "counsellor_button")
@@ -272,15 +271,16 @@ def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[s
         line = as_of_line(name, language)
         if line:
             message["text"] = f"{message['text']}\n{line}"
-        if (also_asked and is_topic_intent(also_asked) and also_asked != name.removeprefix("utter_")
-                and not any(b["payload"] == f"/{also_asked}" for b in buttons)):
-            buttons.insert(0, also_asked_button(also_asked, language))
+        # before the variant's own buttons: the second question, then the other topics
         offered = {b["payload"] for b in buttons} | {f"/{name.removeprefix('utter_')}"}
+        front = []
+        if also_asked and is_topic_intent(also_asked) and f"/{also_asked}" not in offered:
+            front.append(also_asked_button(also_asked, language))
+            offered.add(f"/{also_asked}")
         others = [i for i in (alternatives or []) if isinstance(i, str) and is_topic_intent(i)
-                  and f"/{i}" not in offered][:MAX_ALTERNATIVES]
-        position = 1 if buttons and buttons[0]["payload"] == f"/{also_asked}" else 0
-        buttons[position:position] = [topic_button(OR_TOPIC_RESPONSE, i, language)
-                                      for i in others]
+                  and f"/{i}" not in offered][:DEFAULT.max_alternatives]
+        front += [topic_button(OR_TOPIC_RESPONSE, i, language) for i in others]
+        buttons[0:0] = front
         if not any(b["payload"] == COUNSELLOR_PAYLOAD for b in buttons):
             buttons.append({"title": str(common(language)["counsellor_button"]),
                             "payload": COUNSELLOR_PAYLOAD})

@@ -85,14 +85,13 @@ def decide(ranking: Sequence[Mapping[str, Any]], thresholds: Thresholds = DEFAUL
         return Fallback()
     top, confidence = entries[0]
     second = entries[1][1] if len(entries) > 1 else 0.0
+    candidates = tuple(name for name, c in entries
+                       if is_topic_intent(name) and c >= thresholds.candidate)
     if confidence >= thresholds.answer and confidence - second >= thresholds.margin:
         if not is_topic_intent(top):
             return Answer(top)
-        others = tuple(name for name, c in entries[1:]
-                       if is_topic_intent(name) and c >= thresholds.candidate)
+        others = tuple(name for name in candidates if name != top)
         return Answer(top, others[: thresholds.max_alternatives])
-    candidates = tuple(name for name, c in entries
-                       if is_topic_intent(name) and c >= thresholds.candidate)
     if not candidates:
         return Fallback()
     return Ask(candidates[: thresholds.max_candidates])

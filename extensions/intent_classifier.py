@@ -142,7 +142,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             pipeline = None  # nothing was trained (no intent examples)
         return cls(config, model_storage, resource, pipeline)
 
-    def _ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
+    def ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
         assert self._pipeline is not None
         labels = self._pipeline.classes_
         probs = softmax(row, self._config["confidence_scale"])
@@ -174,7 +174,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
         if len(parts) < 2:
             return ranking, None
         assert self._pipeline is not None
-        part_rankings = [self._ranking(row)
+        part_rankings = [self.ranking(row)
                          for row in np.atleast_2d(self._pipeline.decision_function(parts))]
         part_decisions = [decide(r) for r in part_rankings]
         whole = decide(ranking)
@@ -192,7 +192,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
         for message, text, row in zip(messages, texts, scores, strict=True):
             if not text:
                 continue
-            ranking, second = self._ranking(row), None
+            ranking, second = self.ranking(row), None
             if self._config["split_questions"] and not text.startswith("/"):
                 ranking, second = self.second_question(text, ranking)
             message.set(INTENT, ranking[0], add_to_output=True)

@@ -156,7 +156,7 @@ def tune_on_dev(root: Path) -> None:
         if not examples:
             continue
         rows = classifier.scores([e.text for e in examples])
-        scored += [Scored(language, e.intent, classifier._ranking(row))  # noqa: SLF001
+        scored += [Scored(language, e.intent, classifier.ranking(row))
                    for e, row in zip(examples, rows, strict=True)]
     top1 = np.mean([s.ranking[0]["name"] == s.intent for s in scored])
     print(f"{root}: {len(scored)} messages, top-1 accuracy {top1:.4f}")
@@ -180,9 +180,7 @@ def tune_on_dev(root: Path) -> None:
 
 
 def cross_validate(n_folds: int) -> tuple[list[Scored], dict[float, list[Scored]], int]:
-    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
-    own = next(c for c in config["pipeline"] if c["name"].endswith("TfidfSvmIntentClassifier"))
-    settings = {**TfidfSvmIntentClassifier.get_default_config(), **own}
+    settings = _settings()
     scale = float(settings["confidence_scale"])
     texts, intents, languages = load_training()
     rng = np.random.default_rng(0)
