@@ -18,6 +18,8 @@ from bot.normalise import fold
 OTHER = "xx"  # a language the assistant does not speak (data/nlu/unsupported)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+# libyaml's safe loader where PyYAML was built with it: 30x quicker on the training files
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MIN_WORDS = 3  # a Latin line of an Arabic/Russian/Ukrainian file with fewer words is a term
 
 
@@ -31,7 +33,7 @@ def is_latin(text: str) -> bool:
 
 
 def _lines(file: Path) -> list[str]:
-    doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     out = []
     for block in doc.get("nlu", []) or []:
         for line in str(block.get("examples", "")).splitlines():
@@ -83,7 +85,10 @@ class RomanizedLanguageId:
         self._model = make_pipeline(
             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), preprocessor=fold,
                             sublinear_tf=True, min_df=1),
-            LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced"))
+            # newton-cg reaches the same optimum as the default lbfgs (probabilities within
+            # 3e-4 on the training lines) in under half the time
+            LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced",
+                               solver="newton-cg"))
         self.languages: tuple[str, ...] = ()
 
     def fit(self, texts: list[str], labels: list[str]) -> RomanizedLanguageId:

@@ -14,7 +14,8 @@ MODELS_DIR = PROJECT_ROOT / "models"
 TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]
 # Only what changes the trained model; texts, figures and gazetteers are read at run time.
 FINGERPRINT_INPUTS = [*TRAINING_DATA, "domain.yml", "config.yml", "extensions/nlu_components.py",
-                      "extensions/intent_classifier.py", "bot/normalise.py",
+                      "extensions/intent_classifier.py", "extensions/linear_svm.py",
+                      "bot/normalise.py",
                       "bot/romanized.py", "data/languages.yml"]
 
 

@@ -41,7 +41,12 @@ from bot.understanding import (
     question_sentence,
     right_after_one_tap,
 )
-from extensions.intent_classifier import TfidfSvmIntentClassifier, build_pipeline, softmax
+from extensions.intent_classifier import (
+    TfidfSvmIntentClassifier,
+    build_pipeline,
+    fit_pipeline,
+    softmax,
+)
 from tools.evaluate import TRAINING_DIR, _rasa_file_examples
 
 # Context people write before their question; written for this tool, not taken from any test
@@ -147,8 +152,7 @@ def tune_on_dev(root: Path) -> None:
 
     settings = _settings()
     texts, intents, _ = load_training()
-    model = build_pipeline(settings)
-    model.fit(texts, intents)
+    model = fit_pipeline(build_pipeline(settings), texts, intents)
     classifier = TfidfSvmIntentClassifier(settings, None, None, model)  # type: ignore[arg-type]
     scored: list[Scored] = []
     for language in registry().codes:
@@ -193,8 +197,8 @@ def cross_validate(n_folds: int) -> tuple[list[Scored], dict[float, list[Scored]
     false_also = 0
     folds = StratifiedKFold(n_folds, shuffle=True, random_state=0)
     for fold, (train, test) in enumerate(folds.split(texts, intents)):
-        model = build_pipeline(settings)
-        model.fit([texts[i] for i in train], [intents[i] for i in train])
+        model = fit_pipeline(build_pipeline(settings), [texts[i] for i in train],
+                             [intents[i] for i in train])
         labels = [str(x) for x in model.classes_]
         held = [texts[i] for i in test]
         scores = model.decision_function(held)
