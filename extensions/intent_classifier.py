@@ -73,7 +73,7 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
     # the same model (and the same accuracy) on every machine
     return make_pipeline(features, OneVsRestLinearSVC(
         C=config["C"], class_weight=config["class_weight"], random_state=config["random_state"],
-        tol=config.get("tol", 1e-4)))
+        tol=config["tol"]))
 
 
 def fit_pipeline(pipeline: Pipeline, texts: list[str], labels: list[str]) -> Pipeline:

@@ -64,6 +64,7 @@ class OneVsRestLinearSVC(BaseEstimator, ClassifierMixin):
         self.weights_ = sp.csr_matrix(weights_.T.astype(np.float32))
         self.intercept_ = np.array([b for _, b in solved])
         self.n_features_in_ = X.shape[1]
+        self._dense = self.weights_.toarray()
         return self
 
     @property
@@ -72,13 +73,11 @@ class OneVsRestLinearSVC(BaseEstimator, ClassifierMixin):
         return self.weights_.T
 
     def decision_function(self, X: Any) -> np.ndarray:
-        dense = getattr(self, "_dense", None)
-        if dense is None:
-            # sparse on disk, dense in memory: a product with a dense matrix takes
-            # microseconds per message, one with a sparse one milliseconds
-            dense = self._dense = self.weights_.toarray()
-        # the message in float32 too: a float64 one would make scipy convert the weights
-        return np.asarray(sp.csr_matrix(X, dtype=np.float32) @ dense,
+        # sparse on disk, dense in memory (`_dense`, built by fit and on loading): a product
+        # with a dense matrix takes microseconds per message, one with a sparse one
+        # milliseconds. The message in float32 too: float64 would make scipy convert the
+        # weights on every call.
+        return np.asarray(sp.csr_matrix(X, dtype=np.float32) @ self._dense,
                           dtype=np.float64) + self.intercept_
 
     def __getstate__(self) -> dict[str, Any]:
@@ -88,8 +87,7 @@ class OneVsRestLinearSVC(BaseEstimator, ClassifierMixin):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if "weights_" in state:  # loading a model: the first message must not wait for it
-            self._dense = self.weights_.toarray()
+        self._dense = self.weights_.toarray()  # the first message must not wait for it
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]

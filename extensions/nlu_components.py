@@ -4,7 +4,6 @@ marks messages in a language the assistant does not speak (yet) or in no languag
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import joblib
@@ -29,7 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.entities import matcher
-from bot.keyboard import is_key_mashing
+from bot.gibberish import is_gibberish
 from bot.languages import detector, registry
 from bot.romanized import RomanizedLanguageId, training_examples
 from bot.settings import PROJECT_ROOT
@@ -47,23 +46,6 @@ ROMANIZED_FILE = "romanized.joblib"
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 # "country" is where a qualification comes from; Germany is where people want to go
 DESTINATION_COUNTRY = "DE"
-# no language at all: one character repeated, or letters without any vowel-like variety
-_WORDISH = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
-
-
-def is_gibberish(text: str) -> bool:
-    """A message that carries no words: "AAAA…", key mashing (bot/keyboard.py), a wall of
-    one symbol."""
-    letters = [c for c in text.casefold() if c.isalpha()]
-    if not letters:
-        return False  # emoji and digits are handled by the classifier and the fallback
-    if len(letters) >= 6 and len(set(letters)) <= 2:
-        return True
-    if is_key_mashing(text):  # "asdfghjkl", "ывапролд", "qweqwe sdfgsdfg"
-        return True
-    words = _WORDISH.findall(text)
-    longest = max((len(w) for w in words), default=0)
-    return longest > 40 and " " not in text.strip()
 
 
 @DefaultV1Recipe.register(

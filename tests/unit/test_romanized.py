@@ -9,7 +9,6 @@ import pytest
 
 from bot.languages import detector, registry
 from bot.romanized import RomanizedLanguageId, is_latin, training_examples
-from extensions.nlu_components import is_gibberish
 
 ARABIZI = ["3andi shahadet handase w bade a3mal mo3adale", "kif a3mel mo3adalet shahadti",
            "ana mohandes men masr w 3ayez a3mal fi almanya", "ba7ebb a3rf el awra2 el matloba",
@@ -80,15 +79,3 @@ def test_training_lines_of_other_scripts_must_be_real_transliterations(tmp_path:
     assert sorted(zip(texts, labels, strict=True)) == [
         ("3andi shahadet handase w bade", "ar"), ("Anerkennung für Krankenschwester", "de"),
         ("brauche ich das", "de")]
-
-
-@pytest.mark.parametrize("text", ["A" * 4096, "aaaaaaaaaaaa", "ыыыыыыыыыы",
-                                  "asdkjhaskdjhaskjdhaskjdhaskjdhaskjdhaksjdhaksjdhaksjdh"])
-def test_no_words_is_gibberish(text: str) -> None:
-    assert is_gibberish(text)
-
-
-@pytest.mark.parametrize("text", ["ok", "ja", "👍", "Anerkennung?", "Aaah danke!",
-                                  "Wie lange dauert die Anerkennung meines Diploms?"])
-def test_real_messages_are_not_gibberish(text: str) -> None:
-    assert not is_gibberish(text)

@@ -1,11 +1,11 @@
-"""Key mashing is told from words in every script, and no training line is taken for it."""
+"""Messages without words get the fallback: key mashing is told from words in every script,
+and no training line is taken for it."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.keyboard import is_key_mashing
-from extensions.nlu_components import is_gibberish
+from bot.gibberish import is_gibberish, is_key_mashing
 from tools.evaluate import TRAINING_DIR, _rasa_file_examples
 
 MASHED = [
@@ -41,3 +41,15 @@ def test_no_training_line_is_taken_for_key_mashing() -> None:
     flagged = [(e.intent, e.text) for f in sorted(TRAINING_DIR.rglob("*.yml"))
                for e in _rasa_file_examples(f) if is_key_mashing(e.text)]
     assert flagged == []
+
+
+@pytest.mark.parametrize("text", ["A" * 4096, "aaaaaaaaaaaa", "ыыыыыыыыыы",
+                                  "asdkjhaskdjhaskjdhaskjdhaskjdhaskjdhaksjdhaksjdhaksjdh"])
+def test_no_words_is_gibberish(text: str) -> None:
+    assert is_gibberish(text)
+
+
+@pytest.mark.parametrize("text", ["ok", "ja", "👍", "Anerkennung?", "Aaah danke!",
+                                  "Wie lange dauert die Anerkennung meines Diploms?"])
+def test_real_messages_are_not_gibberish(text: str) -> None:
+    assert not is_gibberish(text)

@@ -1,11 +1,12 @@
-"""Key mashing: "asdfghjkl", "ывапролд", "ضصثقفغ", "sdfgsdfg qweqwe" — letters typed along a
-row of the keyboard, or a few keys over and over. They are not words in any language, so the
-assistant asks the person to write their question instead of guessing a topic.
+"""Messages without words: "AAAA…", a wall of one symbol, and key mashing ("asdfghjkl",
+"ывапролд", "ضصثقفغ", "sdfgsdfg qweqwe": letters typed along a row of the keyboard, or a
+short walk typed again). The language gate answers them with the fallback, so the person is
+asked to write their question instead of getting a guessed topic.
 
 A word is mashed when nearly every pair of neighbouring letters are neighbouring keys of one
-row (or the same key) on a keyboard people here use, or when it repeats a unit of one to
-three letters. Real words rarely do either: on the project's 21,600 training lines no
-message is taken for mashing (tests/unit/test_keyboard.py)."""
+row (a stretched letter counts once) on a keyboard people here use, or when it repeats a
+walk of 3–4 keys. Real words rarely do either: none of the project's 21,600 training lines
+is taken for mashing (tests/unit/test_gibberish.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ NEIGHBOURS = frozenset(
     pair for row in ROWS for a, b in zip(row, row[1:], strict=False) for pair in ((a, b), (b, a)))
 
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
+_WORDISH = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 MIN_SHARE = 0.75  # share of neighbouring pairs in a mashed word
 WORD = 4  # letters from which a word says something about the message
 
@@ -48,14 +50,13 @@ def _repeated_walk(word: str) -> bool:
     ('papa', 'baybay' are words)."""
     for size in (3, 4):
         unit = word[:size]
-        if len(word) >= 2 * size and len(word) % size == 0 \
-                and word == unit * (len(word) // size) and _share(unit) == 1.0:
+        if len(word) >= 2 * size and word == unit * (len(word) // size) \
+                and _share(unit) == 1.0:
             return True
     return False
 
 
-def is_mashed_word(word: str) -> bool:
-    word = word.casefold()
+def _mashed_word(word: str) -> bool:
     collapsed = _collapse(word)
     return _repeated_walk(word) or (len(collapsed) >= 5 and _share(collapsed) >= MIN_SHARE)
 
@@ -70,7 +71,21 @@ def is_key_mashing(text: str) -> bool:
         return False
     long_words = [w for w in words if len(w) >= WORD]
     if long_words:
-        return (all(is_mashed_word(w) for w in long_words)
+        return (all(_mashed_word(w) for w in long_words)
                 and sum(len(w) for w in long_words) >= 0.6 * letters)
     short = [w for w in words if len(w) == WORD - 1]
     return len(short) >= 2 and all(_share(w) == 1.0 for w in short)
+
+
+def is_gibberish(text: str) -> bool:
+    """A message that carries no words: "AAAA…", key mashing, a wall of one symbol."""
+    letters = [c for c in text.casefold() if c.isalpha()]
+    if not letters:
+        return False  # emoji and digits are handled by the classifier and the fallback
+    if len(letters) >= 6 and len(set(letters)) <= 2:
+        return True
+    if is_key_mashing(text):
+        return True
+    words = _WORDISH.findall(text)
+    longest = max((len(w) for w in words), default=0)
+    return longest > 40 and " " not in text.strip()
