@@ -41,13 +41,17 @@ from bot.understanding import (
     clauses,
     decide,
     question_sentence,
+    too_little_evidence,
     two_questions,
 )
 from extensions.linear_svm import OneVsRestLinearSVC, default_workers
+from extensions.nlu_components import UNSUPPORTED_LANGUAGE_INTENT
 
 MODEL_FILE = "intent_classifier.joblib"
 ALSO_ASKED = "also_asked"  # key in the parse data: a second topic intent in the same message
 ALTERNATIVES = "alternatives"  # key in the parse data: other plausible topics of an answer
+# between the components only: how much of the message the training data knows
+EVIDENCE = "evidence"  # {"known": share of known character trigrams, "ngrams": their number}
 
 
 def build_pipeline(config: dict[str, Any]) -> Pipeline:
@@ -181,6 +185,15 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
                 scores[i] = (1 - weight) * scores[i] + weight * row
         return scores
 
+    def evidence(self, text: str) -> dict[str, float]:
+        """The share of the message's distinct character trigrams (and longer n-grams with
+        the word boundary) that occur in the training data, and how many there are."""
+        assert self._pipeline is not None
+        view = self._pipeline.steps[0][1].transformer_list[0][1]  # folded char n-grams
+        grams = {g for g in view.build_analyzer()(text) if len(g) >= 3}
+        known = sum(g in view.vocabulary_ for g in grams)
+        return {"known": known / len(grams) if grams else 1.0, "ngrams": len(grams)}
+
     def second_question(self, text: str, ranking: list[dict[str, Any]]
                         ) -> tuple[list[dict[str, Any]], str | None]:
         """The ranking to answer with and a second topic the message asks about: another
@@ -213,6 +226,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
                 ranking, second = self.second_question(text, ranking)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set(EVIDENCE, self.evidence(text))
             if second:
                 message.set(ALSO_ASKED, second, add_to_output=True)
         return messages
@@ -241,6 +255,16 @@ class UnderstandingFallback(GraphComponent):
             if not text or text.startswith("/"):
                 continue
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            top_name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            evidence = message.get(EVIDENCE) or {}
+            if (top_name not in (FALLBACK_INTENT, UNSUPPORTED_LANGUAGE_INTENT) and evidence
+                    and too_little_evidence(evidence["known"], int(evidence["ngrams"]))):
+                # nothing to offer: the person is asked to rephrase (actions/clarify.py)
+                fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback], add_to_output=True)
+                message.data.pop(ALSO_ASKED, None)
+                continue
             decision = decide(ranking)
             if isinstance(decision, Answer):
                 if decision.alternatives:

@@ -46,6 +46,21 @@ async def test_something_else_and_gibberish_ask_to_rephrase(chat) -> None:
 
 
 @pytest.mark.parametrize("language,text", [
+    # letters of the person's alphabet that make no word the training data knows: the
+    # classifier alone was confident (affirm 0.997 for the first one)
+    ("uk", "ґєїґєї ґєї"),
+    ("de", "xöqz üvbä pflümx"),
+    ("ar", "ظغض ثذظ ضغظث"),
+])
+async def test_a_message_of_unknown_words_asks_to_rephrase(chat, language: str,
+                                                          text: str) -> None:
+    person = chat(language_code=language)
+    turn = await person.say(text)
+    assert turn.intent == "nlu_fallback" and turn.actions == ["action_clarify"]
+    assert turn.texts == [render("utter_fallback", language).text]
+
+
+@pytest.mark.parametrize("language,text", [
     ("de", "Was kostet die Anerkennung? Und wie lange dauert das Verfahren?"),
     ("en", "How long does recognition take and how much does it cost?"),
     ("ru", "Сколько длится признание диплома и сколько оно стоит?"),

@@ -20,6 +20,7 @@ from bot.understanding import (
     language_offer,
     question_sentence,
     right_after_one_tap,
+    too_little_evidence,
     two_questions,
 )
 
@@ -78,6 +79,14 @@ def test_the_gates_gibberish_verdict_is_a_fallback_and_fallback_entries_are_skip
 
 def test_the_shipped_thresholds_answer_confident_meta_intents() -> None:
     assert decide(ranking(("thank", 0.99), ("goodbye", 0.005)), DEFAULT) == Answer("thank")
+
+
+def test_too_little_evidence_needs_a_long_enough_message_of_unknown_trigrams() -> None:
+    assert too_little_evidence(0.07, 15)  # "ґєїґєї ґєї"
+    assert not too_little_evidence(0.0, 6)  # short slang ("s.a", "йес") is left to the ranking
+    assert not too_little_evidence(0.27, 7)  # "хаюшки"
+    assert not too_little_evidence(0.2, 40)
+    assert too_little_evidence(0.5, 40, Thresholds(evidence=0.6))
 
 
 def test_right_at_once_and_after_one_tap() -> None:
