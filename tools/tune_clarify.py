@@ -71,7 +71,7 @@ STORY_PREFIXES: dict[str, tuple[str, ...]] = {
            "Подруга розповіла мені про вас, тому пишу.",
            "Я довго думала, чи писати."),
 }
-WEIGHTS = (0.0, 0.3, 0.5, 0.7)
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7)
 GRID = {
     "answer": (0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98),
     "margin": (0.0, 0.2, 0.4),
@@ -144,43 +144,62 @@ DEV_GRID = {
     "candidate": (0.01, 0.03),
 }
 DEV_WRONG, DEV_WRONG_PER_LANGUAGE = 0.03, 0.05
+DEV_SCALES = (6.0, 8.0, 10.0, 12.0)
 
 
 def tune_on_dev(root: Path) -> None:
+    """Choose the question sentence's weight, the confidence scale and the thresholds
+    together on a development set: the highest share answered right at once with at most
+    DEV_WRONG confidently wrong (and DEV_WRONG_PER_LANGUAGE in any language). Prints the
+    best setting per weight and scale, then the chosen one."""
     from bot.languages import registry
     from tools.evaluate import load_set
 
     settings = _settings()
     texts, intents, _ = load_training()
     model = fit_pipeline(build_pipeline(settings), texts, intents)
-    classifier = TfidfSvmIntentClassifier(settings, None, None, model)  # type: ignore[arg-type]
-    scored: list[Scored] = []
-    for language in registry().codes:
-        examples = load_set(language, root)
-        if not examples:
+    examples = [(language, e) for language in registry().codes
+                for e in load_set(language, root)]
+    styles = sorted({e.style for _, e in examples if e.style})
+    print(f"{root}: {len(examples)} messages")
+    print(f"{'weight':>6}{'scale':>6}{'answer':>7}{'margin':>7}{'cand':>6} | {'top-1':>6}"
+          f"{'once':>6}{'wrong':>7}{'asked':>7}{'tap':>7}{'worst wrong':>12}"
+          + "".join(f"{s[:8]:>9}" for s in styles))
+    best = []
+    for weight, scale in itertools.product(WEIGHTS, DEV_SCALES):
+        classifier = TfidfSvmIntentClassifier(  # type: ignore[arg-type]
+            {**settings, "question_weight": weight, "confidence_scale": scale},
+            None, None, model)
+        rows = classifier.scores([e.text for _, e in examples])
+        scored = [Scored(language, e.intent, classifier.ranking(row))
+                  for (language, e), row in zip(examples, rows, strict=True)]
+        top1 = float(np.mean([s.ranking[0]["name"] == s.intent for s in scored]))
+        fit = []
+        for a, m, c in itertools.product(DEV_GRID["answer"], DEV_GRID["margin"],
+                                         DEV_GRID["candidate"]):
+            th = Thresholds(answer=a, margin=m, candidate=c)
+            decisions = [(decide(s.ranking, th), s.intent) for s in scored]
+            total = summary(decisions)
+            worst = max(summary([d for d, s in zip(decisions, scored, strict=True)
+                                 if s.language == lang])["wrong"]
+                        for lang in {s.language for s in scored})
+            if total["wrong"] <= DEV_WRONG and worst <= DEV_WRONG_PER_LANGUAGE:
+                per_style = [summary([d for d, (_, e) in zip(decisions, examples, strict=True)
+                                      if e.style == style])["at_once"] for style in styles]
+                fit.append((total["at_once"], total["tap"], th, total, worst, per_style))
+        if not fit:
+            print(f"{weight:>6.1f}{scale:>6.1f}  no thresholds within the wrong-answer limits")
             continue
-        rows = classifier.scores([e.text for e in examples])
-        scored += [Scored(language, e.intent, classifier.ranking(row))
-                   for e, row in zip(examples, rows, strict=True)]
-    top1 = np.mean([s.ranking[0]["name"] == s.intent for s in scored])
-    print(f"{root}: {len(scored)} messages, top-1 accuracy {top1:.4f}")
-    print(f"{'answer':>7}{'margin':>7}{'cand':>6} | {'once':>6}{'wrong':>7}{'asked':>7}"
-          f"{'tap':>7}{'worst language wrong':>22}")
-    rows_out = []
-    for a, m, c in itertools.product(DEV_GRID["answer"], DEV_GRID["margin"],
-                                     DEV_GRID["candidate"]):
-        th = Thresholds(answer=a, margin=m, candidate=c)
-        total = summary([(decide(s.ranking, th), s.intent) for s in scored])
-        worst = max(summary([(decide(s.ranking, th), s.intent) for s in scored
-                             if s.language == lang])["wrong"]
-                    for lang in {s.language for s in scored})
-        rows_out.append((th, total, worst))
-        print(f"{a:>7.2f}{m:>7.2f}{c:>6.2f} | {total['at_once']:>6.3f}{total['wrong']:>7.3f}"
-              f"{total['asked']:>7.3f}{total['tap']:>7.3f}{worst:>22.3f}")
-    fit = [r for r in rows_out if r[1]["wrong"] <= DEV_WRONG and r[2] <= DEV_WRONG_PER_LANGUAGE]
-    if fit:
-        th, total, worst = max(fit, key=lambda r: (r[1]["at_once"], r[1]["tap"]))
-        print(f"\nchosen: {th}  {total}  worst language wrong {worst:.3f}")
+        _, _, th, total, worst, per_style = max(fit, key=lambda r: (r[0], r[1]))
+        best.append((total["at_once"], total["tap"], weight, scale, th, total, worst))
+        print(f"{weight:>6.1f}{scale:>6.1f}{th.answer:>7.2f}{th.margin:>7.2f}{th.candidate:>6.2f}"
+              f" | {top1:>6.3f}{total['at_once']:>6.3f}{total['wrong']:>7.3f}"
+              f"{total['asked']:>7.3f}{total['tap']:>7.3f}{worst:>12.3f}"
+              + "".join(f"{x:>9.3f}" for x in per_style))
+    if best:
+        *_, weight, scale, th, total, worst = max(best, key=lambda r: (r[0], r[1]))
+        print(f"\nchosen: question_weight {weight}, confidence_scale {scale}, {th}\n  {total}"
+              f"  worst language wrong {worst:.3f}")
 
 
 def cross_validate(n_folds: int) -> tuple[list[Scored], dict[float, list[Scored]], int]:
