@@ -45,7 +45,7 @@ from bot.understanding import (
     two_questions,
 )
 from extensions.linear_svm import OneVsRestLinearSVC, default_workers
-from extensions.nlu_components import UNSUPPORTED_LANGUAGE_INTENT
+from extensions.nlu_components import UNSUPPORTED_LANGUAGE_INTENT, set_only_intent
 
 MODEL_FILE = "intent_classifier.joblib"
 ALSO_ASKED = "also_asked"  # key in the parse data: a second topic intent in the same message
@@ -263,9 +263,7 @@ class UnderstandingFallback(GraphComponent):
             if (top_name not in (FALLBACK_INTENT, UNSUPPORTED_LANGUAGE_INTENT) and evidence
                     and too_little_evidence(evidence["known"], int(evidence["ngrams"]))):
                 # nothing to offer: the person is asked to rephrase (actions/clarify.py)
-                fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, fallback, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [fallback], add_to_output=True)
+                set_only_intent(message, FALLBACK_INTENT)
                 message.data.pop(ALSO_ASKED, None)
                 continue
             decision = decide(ranking)

@@ -145,15 +145,17 @@ class LanguageGate(GraphComponent):
             message.set(LANGUAGE_DETECTION, detection.as_dict(), add_to_output=True)
             intent_confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0)
             if is_gibberish(text):
-                self._set_intent(message, FALLBACK_INTENT)
+                set_only_intent(message, FALLBACK_INTENT)
             elif (detection.confident and not detection.supported
                     and detection.confidence >= UNSUPPORTED_MIN_CONFIDENCE
                     and intent_confidence < UNSUPPORTED_MAX_INTENT_CONFIDENCE):
-                self._set_intent(message, UNSUPPORTED_LANGUAGE_INTENT)
+                set_only_intent(message, UNSUPPORTED_LANGUAGE_INTENT)
         return messages
 
-    @staticmethod
-    def _set_intent(message: Message, name: str) -> None:
-        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-        message.set(INTENT, intent, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+def set_only_intent(message: Message, name: str) -> None:
+    """A verdict that leaves nothing to choose from: the intent, alone in the ranking (the
+    clarifying action then has no topic to offer)."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)

@@ -84,6 +84,7 @@ class Scored:
     language: str
     intent: str
     ranking: list[dict[str, float | str]]
+    style: str = ""
 
 
 def load_training() -> tuple[list[str], list[str], list[str]]:
@@ -147,6 +148,33 @@ DEV_WRONG, DEV_WRONG_PER_LANGUAGE = 0.03, 0.05
 DEV_SCALES = (6.0, 8.0, 10.0, 12.0)
 
 
+def _best_thresholds(scored: Sequence[Scored], styles: Sequence[str]
+                     ) -> tuple[Thresholds, dict[str, float], float, list[float]] | None:
+    """The grid point answering the most at once (then the most after one tap) within the
+    wrong-answer limits: (thresholds, summary, worst language's wrong share, at once per
+    style); None when no point is within them."""
+    languages = sorted({s.language for s in scored})
+    best = None
+    for a, m, c in itertools.product(DEV_GRID["answer"], DEV_GRID["margin"],
+                                     DEV_GRID["candidate"]):
+        th = Thresholds(answer=a, margin=m, candidate=c)
+        decisions = [(decide(s.ranking, th), s.intent) for s in scored]
+        total = summary(decisions)
+        worst = max(summary([d for d, s in zip(decisions, scored, strict=True)
+                             if s.language == language])["wrong"] for language in languages)
+        if total["wrong"] > DEV_WRONG or worst > DEV_WRONG_PER_LANGUAGE:
+            continue
+        if best is None or (total["at_once"], total["tap"]) > (best[1]["at_once"],
+                                                               best[1]["tap"]):
+            best = (th, total, worst, decisions)
+    if best is None:
+        return None
+    th, total, worst, decisions = best
+    per_style = [summary([d for d, s in zip(decisions, scored, strict=True)
+                          if s.style == style])["at_once"] for style in styles]
+    return th, total, worst, per_style
+
+
 def tune_on_dev(root: Path) -> None:
     """Choose the question sentence's weight, the confidence scale and the thresholds
     together on a development set: the highest share answered right at once with at most
@@ -158,6 +186,7 @@ def tune_on_dev(root: Path) -> None:
     settings = _settings()
     texts, intents, _ = load_training()
     model = fit_pipeline(build_pipeline(settings), texts, intents)
+    labels = [str(x) for x in model.classes_]
     examples = [(language, e) for language in registry().codes
                 for e in load_set(language, root)]
     styles = sorted({e.style for _, e in examples if e.style})
@@ -165,39 +194,30 @@ def tune_on_dev(root: Path) -> None:
     print(f"{'weight':>6}{'scale':>6}{'answer':>7}{'margin':>7}{'cand':>6} | {'top-1':>6}"
           f"{'once':>6}{'wrong':>7}{'asked':>7}{'tap':>7}{'worst wrong':>12}"
           + "".join(f"{s[:8]:>9}" for s in styles))
-    best = []
-    for weight, scale in itertools.product(WEIGHTS, DEV_SCALES):
-        classifier = TfidfSvmIntentClassifier(  # type: ignore[arg-type]
-            {**settings, "question_weight": weight, "confidence_scale": scale},
-            None, None, model)
-        rows = classifier.scores([e.text for _, e in examples])
-        scored = [Scored(language, e.intent, classifier.ranking(row))
-                  for (language, e), row in zip(examples, rows, strict=True)]
-        top1 = float(np.mean([s.ranking[0]["name"] == s.intent for s in scored]))
-        fit = []
-        for a, m, c in itertools.product(DEV_GRID["answer"], DEV_GRID["margin"],
-                                         DEV_GRID["candidate"]):
-            th = Thresholds(answer=a, margin=m, candidate=c)
-            decisions = [(decide(s.ranking, th), s.intent) for s in scored]
-            total = summary(decisions)
-            worst = max(summary([d for d, s in zip(decisions, scored, strict=True)
-                                 if s.language == lang])["wrong"]
-                        for lang in {s.language for s in scored})
-            if total["wrong"] <= DEV_WRONG and worst <= DEV_WRONG_PER_LANGUAGE:
-                per_style = [summary([d for d, (_, e) in zip(decisions, examples, strict=True)
-                                      if e.style == style])["at_once"] for style in styles]
-                fit.append((total["at_once"], total["tap"], th, total, worst, per_style))
-        if not fit:
-            print(f"{weight:>6.1f}{scale:>6.1f}  no thresholds within the wrong-answer limits")
-            continue
-        _, _, th, total, worst, per_style = max(fit, key=lambda r: (r[0], r[1]))
-        best.append((total["at_once"], total["tap"], weight, scale, th, total, worst))
-        print(f"{weight:>6.1f}{scale:>6.1f}{th.answer:>7.2f}{th.margin:>7.2f}{th.candidate:>6.2f}"
-              f" | {top1:>6.3f}{total['at_once']:>6.3f}{total['wrong']:>7.3f}"
-              f"{total['asked']:>7.3f}{total['tap']:>7.3f}{worst:>12.3f}"
-              + "".join(f"{x:>9.3f}" for x in per_style))
-    if best:
-        *_, weight, scale, th, total, worst = max(best, key=lambda r: (r[0], r[1]))
+    chosen = []
+    for weight in WEIGHTS:
+        # the margins depend on the weight only; each scale turns them into confidences
+        rows = TfidfSvmIntentClassifier(  # type: ignore[arg-type]
+            {**settings, "question_weight": weight}, None, None, model,
+        ).scores([e.text for _, e in examples])
+        top1 = float(np.mean([labels[int(row.argmax())] == e.intent
+                              for row, (_, e) in zip(rows, examples, strict=True)]))
+        for scale in DEV_SCALES:
+            scored = [Scored(language, e.intent, ranking(row, labels, scale), e.style)
+                      for row, (language, e) in zip(rows, examples, strict=True)]
+            found = _best_thresholds(scored, styles)
+            if found is None:
+                print(f"{weight:>6.1f}{scale:>6.1f}  no thresholds within the wrong-answer "
+                      "limits")
+                continue
+            th, total, worst, per_style = found
+            chosen.append((total["at_once"], total["tap"], weight, scale, th, total, worst))
+            print(f"{weight:>6.1f}{scale:>6.1f}{th.answer:>7.2f}{th.margin:>7.2f}"
+                  f"{th.candidate:>6.2f} | {top1:>6.3f}{total['at_once']:>6.3f}"
+                  f"{total['wrong']:>7.3f}{total['asked']:>7.3f}{total['tap']:>7.3f}"
+                  f"{worst:>12.3f}" + "".join(f"{x:>9.3f}" for x in per_style))
+    if chosen:
+        *_, weight, scale, th, total, worst = max(chosen, key=lambda r: (r[0], r[1]))
         print(f"\nchosen: question_weight {weight}, confidence_scale {scale}, {th}\n  {total}"
               f"  worst language wrong {worst:.3f}")
 
