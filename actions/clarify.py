@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.texts import render, supported
-from bot.understanding import Answer, Ask, Decision, decide, intent_title, is_topic_intent
+from bot.understanding import Answer, Ask, Decision, decide, intent_title, is_offered_intent
 
 CLARIFY_RESPONSE = "utter_clarify"
 FALLBACK_RESPONSE = "utter_fallback"
@@ -19,7 +19,7 @@ def clarification(decision: Decision, language: str) -> tuple[str, list[dict[str
     """The question and its buttons (the candidate topics, then "something else" and the
     counsellor) for a decision; None when there is nothing to offer (ask to rephrase)."""
     if isinstance(decision, Answer):  # the fallback came from elsewhere: offer that one
-        decision = Ask((decision.intent,)) if is_topic_intent(decision.intent) else decision
+        decision = Ask((decision.intent,)) if is_offered_intent(decision.intent) else decision
     if not isinstance(decision, Ask) or not decision.candidates:
         return None
     rendered = render(CLARIFY_RESPONSE, language)

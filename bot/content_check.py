@@ -40,7 +40,7 @@ from bot.texts import (
     load_source_responses,
     load_translations,
 )
-from bot.understanding import TITLES_DIR, load_titles
+from bot.understanding import OFFERED_META_INTENTS, TITLES_DIR, load_titles
 
 # Responses that are deliberately sent in the default language only.
 SOURCE_ONLY = frozenset({"utter_unsupported_language"})
@@ -301,10 +301,12 @@ def check_common(report: Report, root: Path, reg: Registry, texts_dir: Path) -> 
 
 
 def check_titles(report: Report, root: Path, reg: Registry, source: dict[str, Any]) -> None:
-    """data/intent_titles/<lang>.yml: a short button title for every topic intent (the
-    "Did you mean…?" and "You also asked" buttons), and no title for an unknown intent."""
+    """data/intent_titles/<lang>.yml: a short button title for every intent a button may
+    offer (the topic intents and OFFERED_META_INTENTS: "Did you mean…?", "Or: …?", "You also
+    asked"), and no title for another intent."""
     titles_dir = root / TITLES_DIR.relative_to(PROJECT_ROOT)
-    topic_intents = sorted(n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source)
+    topic_intents = sorted({n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source}
+                           | OFFERED_META_INTENTS)
     for lang in reg.codes:
         titles = load_titles(lang, titles_dir)
         file = (titles_dir / f"{lang}.yml").relative_to(root)
@@ -313,7 +315,7 @@ def check_titles(report: Report, root: Path, reg: Registry, source: dict[str, An
                 report.problems.append(Problem("error", f"{file}: {intent}", "missing title"))
         for intent in sorted(set(titles) - set(topic_intents)):
             report.problems.append(Problem("warning", f"{file}: {intent}",
-                                           "not a topic intent (unused)"))
+                                           "not an intent a button offers (unused)"))
 
 
 def check_answers(report: Report, root: Path, today: dt.date, responses: set[str]) -> None:

@@ -22,7 +22,7 @@ from bot.figures import NOTE_SUFFIX, Wording
 from bot.figures import figure_values as _figure_values
 from bot.languages import Registry, registry
 from bot.settings import PROJECT_ROOT
-from bot.understanding import DEFAULT, intent_title, is_topic_intent
+from bot.understanding import DEFAULT, intent_title, is_offered_intent, is_topic_intent
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 TEXTS_DIR = PROJECT_ROOT / "data" / "texts"
@@ -277,7 +277,7 @@ def compose(name: str, variant: dict[str, Any], language: str, *, values: dict[s
         if also_asked and is_topic_intent(also_asked) and f"/{also_asked}" not in offered:
             front.append(also_asked_button(also_asked, language))
             offered.add(f"/{also_asked}")
-        others = [i for i in (alternatives or []) if isinstance(i, str) and is_topic_intent(i)
+        others = [i for i in (alternatives or []) if isinstance(i, str) and is_offered_intent(i)
                   and f"/{i}" not in offered][:DEFAULT.max_alternatives]
         front += [topic_button(OR_TOPIC_RESPONSE, i, language) for i in others]
         buttons[0:0] = front

@@ -74,9 +74,26 @@ class Fallback:
 Decision = Answer | Ask | Fallback
 
 
+# Meta intents a button may offer when a message was unclear: each is useful on its own, with
+# no question pending, and nothing it does is irreversible. Not offered: greetings, thanks and
+# yes/no (they reply to something; a "Yes" button out of context means nothing), out_of_scope,
+# and deleting one's data (a button must never be a guess at that).
+OFFERED_META_INTENTS = frozenset({"privacy", "show_my_data", "help", "bot_challenge",
+                                  "cancel_case", "change_language"})
+# every question ("Did you mean…?") and every fallback carries a counsellor button
+# (utter_clarify, utter_fallback in each language; tests/unit/test_texts.py checks it)
+COUNSELLOR_INTENT = "request_counsellor"
+
+
 def is_topic_intent(intent: str) -> bool:
-    """An intent whose answer is a topic answer (the ones a button can offer)."""
+    """An intent whose answer is a topic answer (dated, with a counsellor button)."""
     return f"utter_{intent}" in TOPIC_ANSWERS
+
+
+def is_offered_intent(intent: str) -> bool:
+    """An intent a "Did you mean…?" or "Or: …?" button may offer: the topic intents and a
+    few meta intents (OFFERED_META_INTENTS)."""
+    return is_topic_intent(intent) or intent in OFFERED_META_INTENTS
 
 
 def _entries(ranking: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
@@ -95,7 +112,7 @@ def decide(ranking: Sequence[Mapping[str, Any]], thresholds: Thresholds = DEFAUL
     top, confidence = entries[0]
     second = entries[1][1] if len(entries) > 1 else 0.0
     candidates = tuple(name for name, c in entries
-                       if is_topic_intent(name) and c >= thresholds.candidate)
+                       if is_offered_intent(name) and c >= thresholds.candidate)
     if confidence >= thresholds.answer and confidence - second >= thresholds.margin:
         if not is_topic_intent(top):
             return Answer(top)
@@ -119,9 +136,12 @@ def answered_intent(decision: Decision) -> str:
 
 def right_after_one_tap(decision: Decision, expected: str) -> bool:
     """Right at once, or the expected intent is among the offered buttons (the topics of a
-    question, or the "Or: …?" buttons under an answer)."""
+    question, or the "Or: …?" buttons under an answer; the counsellor button under a question
+    or the fallback)."""
     if isinstance(decision, Answer):
         return expected in (decision.intent, *decision.alternatives)
+    if expected == COUNSELLOR_INTENT:
+        return True
     return isinstance(decision, Ask) and expected in decision.candidates
 
 

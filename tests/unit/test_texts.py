@@ -96,6 +96,13 @@ def test_a_topic_answer_is_dated_and_offers_a_counsellor(language: str) -> None:
         assert (title == "Talk to a counsellor") == (language == "en"), title
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_question_and_fallback_offers_a_counsellor(language: str) -> None:
+    # bot/understanding.right_after_one_tap counts this button for every question and fallback
+    for name in ("utter_clarify", "utter_fallback"):
+        assert COUNSELLOR_PAYLOAD in [p for _, p in render(name, language).buttons], name
+
+
 def test_other_responses_get_neither() -> None:
     greet = render("utter_greet", "en")
     assert "As of" not in greet.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.understanding import (
     DEFAULT,
+    OFFERED_META_INTENTS,
     Answer,
     Ask,
     Fallback,
@@ -16,8 +17,10 @@ from bot.understanding import (
     clauses,
     decide,
     intent_title,
+    is_offered_intent,
     is_topic_intent,
     language_offer,
+    load_titles,
     question_sentence,
     right_after_one_tap,
     too_little_evidence,
@@ -96,6 +99,27 @@ def test_right_at_once_and_after_one_tap() -> None:
     assert not right_after_one_tap(ask, "visa_family")
     assert right_after_one_tap(Answer("visa_family"), "visa_family")
     assert not right_after_one_tap(Fallback(), "visa_family")
+    # a question and the fallback always carry the counsellor button; an answer's buttons
+    # are its alternatives (the topic answer's own counsellor button is not a guess)
+    assert right_after_one_tap(ask, "request_counsellor")
+    assert right_after_one_tap(Fallback(), "request_counsellor")
+    assert not right_after_one_tap(Answer("visa_family"), "request_counsellor")
+
+
+def test_meta_intents_that_help_on_their_own_are_offered_yes_no_and_deleting_are_not() -> None:
+    # "Does this chat stay somewhere for long?": bot_challenge 0.63, privacy 0.37
+    assert decide(ranking(("bot_challenge", 0.63), ("privacy", 0.37))) == \
+        Ask(("bot_challenge", "privacy"))
+    assert decide(ranking(("show_my_data", 0.5), ("privacy", 0.49), ("delete_my_data", 0.3))) \
+        == Ask(("show_my_data", "privacy"))
+    assert decide(ranking(("affirm", 0.78), ("deny", 0.15), ("greet", 0.05))) == Fallback()
+    assert decide(ranking(("cancel_case", 0.8), ("request_counsellor", 0.17))) == \
+        Ask(("cancel_case",))
+    # under a topic answer, privacy may be the "Or: …?" button
+    assert decide(ranking(("residence_job_change", 0.91), ("privacy", 0.06))) == \
+        Answer("residence_job_change", ("privacy",))
+    # a meta answer has no alternatives
+    assert decide(ranking(("help", 0.95), ("privacy", 0.04))) == Answer("help")
 
 
 def test_question_sentence_of_a_story() -> None:
@@ -130,6 +154,11 @@ def test_also_asked_only_for_another_confident_topic() -> None:
 
 def test_every_topic_intent_has_a_title_in_every_language() -> None:
     assert is_topic_intent("visa_family") and not is_topic_intent("greet")
+    assert is_offered_intent("privacy") and not is_topic_intent("privacy")
+    assert not is_offered_intent("delete_my_data") and not is_offered_intent("affirm")
+    for language in ("de", "en", "ar", "tr", "ru", "uk"):
+        for intent in sorted(OFFERED_META_INTENTS):
+            assert load_titles(language).get(intent), (language, intent)
     assert intent_title("visa_family", "de") == "Familiennachzug"
     assert intent_title("visa_family", "ru").startswith("Воссоединение")
 
