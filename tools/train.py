@@ -72,6 +72,68 @@ def read_nlu_data_once(importer: Any) -> Any:
     return importer
 
 
+def merge_without_copies(self: Any, *others: Any) -> Any:
+    """`TrainingData.merge` as Rasa 3.6 does it, without its deep copies.
+
+    Rasa deep-copies every example on every merge (the 129 files into one, then each
+    importer of the chain again): about 8 s of the training here for 23,000 examples. In a
+    training nothing reads the merged-from data again, so the merged data can share the
+    example objects; what it contains is the same."""
+    from rasa.shared.nlu.training_data import util
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    training_examples = list(self.training_examples)
+    entity_synonyms = self.entity_synonyms.copy()
+    regex_features = list(self.regex_features)
+    lookup_tables = list(self.lookup_tables)
+    responses = dict(self.responses)
+    for other in others:
+        if not other:
+            continue
+        training_examples.extend(other.training_examples)
+        regex_features.extend(other.regex_features)
+        lookup_tables.extend(other.lookup_tables)
+        for text, synonym in other.entity_synonyms.items():
+            util.check_duplicate_synonym(entity_synonyms, text, synonym,
+                                         "merging training data")
+        entity_synonyms.update(other.entity_synonyms)
+        responses.update(other.responses)
+    return TrainingData(training_examples, entity_synonyms, regex_features, lookup_tables,
+                        responses)
+
+
+# gzip level of the model package: Rasa packs at 9, which takes 9.6 s for our 56 MB of model
+# files; 3 takes 1.2 s and the package grows from 25 to 26 MB (unpacking: 0.3 s either way)
+PACKAGE_COMPRESSLEVEL = 3
+
+
+@contextlib.contextmanager
+def _quick_packaging() -> Iterator[None]:
+    from rasa.engine.storage import local_model_storage
+
+    base = local_model_storage.TarSafe
+
+    class QuickTar(base):  # type: ignore[misc, valid-type]
+        @classmethod
+        def open(cls, name: Any = None, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            if mode == "w:gz":
+                kwargs.setdefault("compresslevel", PACKAGE_COMPRESSLEVEL)
+            return super().open(name, mode, *args, **kwargs)
+
+    with mock.patch.object(local_model_storage, "TarSafe", QuickTar):
+        yield
+
+
+@contextlib.contextmanager
+def _quick_training() -> Iterator[None]:
+    """The training data read and merged once, without copies; a quicker model package."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    with _nlu_data_read_once(), _quick_packaging(), \
+            mock.patch.object(TrainingData, "merge", merge_without_copies):
+        yield
+
+
 @contextlib.contextmanager
 def _nlu_data_read_once() -> Iterator[None]:
     from rasa.shared.importers.importer import TrainingDataImporter
@@ -93,7 +155,7 @@ def ensure_model(root: Path = PROJECT_ROOT) -> Path:
     from rasa.api import train
 
     started = time.perf_counter()
-    with _nlu_data_read_once():
+    with _quick_training():
         result = train(
             domain=str(root / "domain.yml"),
             config=str(root / "config.yml"),
