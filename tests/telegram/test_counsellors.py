@@ -10,6 +10,7 @@ import urllib.request
 
 from sqlalchemy import select
 
+from bot import cases
 from bot.db.models import Case, CaseStatus
 from bot.db.session import session_scope
 from bot.privacy import user_ref
@@ -18,6 +19,12 @@ from tests.telegram.conftest import TOKEN, gateway_settings
 
 OLENA, AYSE = 9002, 9003
 PERSON = 80_001
+
+
+def _case_of(chat: int, message_id: int) -> int | None:
+    with session_scope() as session:
+        case = cases.case_of_message(session, chat_id=chat, message_id=message_id)
+        return case.id if case else None
 
 
 def command(stub, chat: int, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -66,6 +73,9 @@ async def test_ukrainian_handover_reaches_a_ukrainian_counsellor_and_relays(stub
                                     for m in stub.to(OLENA)))
     relayed = next(m for m in stub.to(OLENA) if m["text"].startswith(f"[{ref}] Доброго"))
     assert len(stub.to(person)) == answered
+    # the gateway notes which case a relayed message belongs to once Telegram has confirmed
+    # it: a human reply takes longer than that, a test does not
+    await stub.wait_for(lambda: _case_of(OLENA, relayed["message_id"]) == int(ref))
 
     # Olena replies to that message: it reaches the person with her first name
     stub.push({"message": stub.incoming(OLENA, "uk", text="Вітаю! Надішліть, будь ласка, "
