@@ -305,15 +305,15 @@ def check_titles(report: Report, root: Path, reg: Registry, source: dict[str, An
     offer (the topic intents and OFFERED_META_INTENTS: "Did you mean…?", "Or: …?", "You also
     asked"), and no title for another intent."""
     titles_dir = root / TITLES_DIR.relative_to(PROJECT_ROOT)
-    topic_intents = sorted({n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source}
-                           | OFFERED_META_INTENTS)
+    offered = sorted({n.removeprefix("utter_") for n in TOPIC_ANSWERS if n in source}
+                     | OFFERED_META_INTENTS)
     for lang in reg.codes:
         titles = load_titles(lang, titles_dir)
         file = (titles_dir / f"{lang}.yml").relative_to(root)
-        for intent in topic_intents:
+        for intent in offered:
             if not titles.get(intent):
                 report.problems.append(Problem("error", f"{file}: {intent}", "missing title"))
-        for intent in sorted(set(titles) - set(topic_intents)):
+        for intent in sorted(set(titles) - set(offered)):
             report.problems.append(Problem("warning", f"{file}: {intent}",
                                            "not an intent a button offers (unused)"))
 

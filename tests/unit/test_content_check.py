@@ -45,6 +45,17 @@ def test_a_removed_translation_fails_naming_file_and_key(project: Path) -> None:
     assert expected in render(report)
 
 
+def test_a_missing_button_title_is_reported_for_topic_and_meta_intents(project: Path) -> None:
+    file = project / "data/intent_titles/uk.yml"
+    titles = yaml.safe_load(file.read_text(encoding="utf-8"))
+    del titles["privacy"], titles["visa_family"]
+    file.write_text(yaml.safe_dump(titles, allow_unicode=True), encoding="utf-8")
+
+    output = render(check(root=project, today=dt.date(2026, 11, 25)))
+    assert "ERROR   data/intent_titles/uk.yml: privacy: missing title" in output
+    assert "ERROR   data/intent_titles/uk.yml: visa_family: missing title" in output
+
+
 def test_untranslated_button_and_wrong_placeholder_are_reported(project: Path) -> None:
     file = project / "data/texts/de/visa.yml"
     texts = yaml.safe_load(file.read_text(encoding="utf-8"))
